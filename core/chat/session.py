@@ -1,0 +1,140 @@
+"""A chat conversation in Reverie: each turn becomes an episode, answers use memory."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from reverie.core.capture.importer import episode_id_for, source_id_for
+from reverie.core.chat.prompt import build_chat_prompt, cited_numbers
+from reverie.core.config import Settings
+from reverie.core.errors import BadInput
+from reverie.core.retrieve.search import Searcher
+from reverie.core.store import records
+from reverie.core.store.records import NewEpisode
+from reverie.core.store.store import Store
+from reverie.core.types import Changes, Hit
+from reverie.models.base import LLM, ChatMessage, Embedder, TokenCallback
+
+log = logging.getLogger("reverie.chat")
+
+CHAT_SOURCE_KIND = "reverie-chat"
+USER_SPEAKER = "user"
+ASSISTANT_SPEAKER = "Reverie"
+MAX_MESSAGE_CHARS = 8000
+
+
+@dataclass
+class Conversation:
+    """One chat conversation: its name (the source) and its turns so far."""
+
+    name: str
+    history: list[ChatMessage] = field(default_factory=list)
+
+    @property
+    def source_id(self) -> str:
+        """The store source this conversation's turns belong to."""
+        return source_id_for(CHAT_SOURCE_KIND, self.name)
+
+
+@dataclass(frozen=True)
+class ChatAnswer:
+    """A finished reply with the memories it was given and those it cited."""
+
+    text: str
+    used: tuple[Hit, ...]
+    cited: tuple[Hit, ...]
+    changes: Changes
+
+
+class ChatService:
+    """Answers chat messages with the local model and the memories found for them."""
+
+    def __init__(
+        self, store: Store, searcher: Searcher, llm: LLM, embedder: Embedder, settings: Settings
+    ) -> None:
+        self._store = store
+        self._searcher = searcher
+        self._llm = llm
+        self._embedder = embedder
+        self._settings = settings
+
+    def new_conversation(self) -> Conversation:
+        """Start a conversation named after the moment it began (unique in the store)."""
+        base = f"Chat {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M:%S')}"
+        name, n = base, 1
+        while self._store.ledger.query(
+            "SELECT 1 FROM sources WHERE id = ?", (source_id_for(CHAT_SOURCE_KIND, name),)
+        ):
+            n += 1
+            name = f"{base} ({n})"
+        return Conversation(name=name)
+
+    def reply(
+        self,
+        conversation: Conversation,
+        text: str,
+        *,
+        on_token: TokenCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ChatAnswer:
+        """Store the user's turn, answer it from memory, store the answer."""
+        text = text.strip()
+        if not text:
+            raise BadInput("the message is empty")
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise BadInput(f"the message is longer than {MAX_MESSAGE_CHARS} characters")
+        changes = self._store_turn(conversation, USER_SPEAKER, text, extracted=False)
+        history = conversation.history[:]
+        conversation.history.append({"role": "user", "content": text})
+        hits = [
+            hit for hit in self._searcher.search(text, k=self._settings.chat_memories * 2)
+            if not _from_conversation(hit, conversation)
+        ][: self._settings.chat_memories]
+        budget = self._llm.context_size - self._settings.chat_max_tokens - 64
+        plan = build_chat_prompt(
+            history, text, hits, budget_tokens=budget,
+            count_tokens=self._llm.count_tokens,
+        )
+        answer = self._llm.chat(
+            plan.messages, max_tokens=self._settings.chat_max_tokens, temperature=0.3,
+            on_token=on_token, cancel=cancel,
+        ).strip()
+        # The assistant's own words are not facts about the user: never extracted.
+        changes = changes + self._store_turn(conversation, ASSISTANT_SPEAKER, answer, True)
+        conversation.history.append({"role": "assistant", "content": answer})
+        cited = tuple(plan.hits[n - 1] for n in cited_numbers(answer, len(plan.hits)))
+        return ChatAnswer(answer, plan.hits, cited, changes)
+
+    def _store_turn(
+        self, conversation: Conversation, speaker: str, text: str, extracted: bool
+    ) -> Changes:
+        if not text:
+            return Changes()
+        when = datetime.now().astimezone().replace(microsecond=0)
+        # A turn's locator is its position in the conversation; a cancelled answer
+        # leaves a gap-free history because the user's turn is appended first.
+        locator = str(len(conversation.history) + 1)
+        episode = NewEpisode(
+            id=episode_id_for(conversation.source_id, locator), locator=locator,
+            speaker=speaker, text=text, time=when,
+            text_sha256=hashlib.sha256(f"{speaker}\0{text}".encode()).hexdigest(),
+        )
+        vector = self._embedder.embed([f"{speaker}: {text}"])[0]
+        with self._store.ledger.transaction() as conn:
+            records.ensure_source(
+                conn, conversation.source_id, CHAT_SOURCE_KIND, conversation.name, "user"
+            )
+            records.insert_episode(conn, conversation.source_id, episode)
+            records.store_vector(conn, episode.id, self._embedder.name, vector)
+            if extracted:
+                records.mark_extracted(conn, [episode.id])
+        self._store.sync_index()
+        return Changes(episodes_added=1, days=frozenset({when.date().isoformat()}))
+
+
+def _from_conversation(hit: Hit, conversation: Conversation) -> bool:
+    return all(source.source == conversation.name for source in hit.sources)

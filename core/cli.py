@@ -1,0 +1,168 @@
+"""The `reverie` command line: import, extract, search, export, stats and doctor.
+
+The shapes printed by `search --json` and written by `export --json` are a contract
+(docs/cli.md): extend them, never break them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from reverie.core.compose import open_reverie
+from reverie.core.errors import BadInput, Cancelled, EnvironmentProblem
+from reverie.core.logsetup import configure_logging
+from reverie.core.service import Reverie
+from reverie.core.timeutil import parse_time
+
+EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
+COMMANDS = ("import", "extract", "search", "export", "stats", "doctor")
+
+
+def _common_options(default: object) -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-dir", default=default,
+        help="data directory (default: $REVERIE_DATA_DIR or the platform's user data folder)",
+    )
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=default, help="log progress to stderr"
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every CLI subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="reverie", description="Reverie: offline memory.", parents=[_common_options(None)]
+    )
+    parser.set_defaults(verbose=False)
+    # The options may also follow the subcommand (`reverie search --data-dir D ...`);
+    # SUPPRESS keeps a subcommand from resetting what was given before it.
+    common = [_common_options(argparse.SUPPRESS)]
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("app", parents=common, help="open the desktop app (the default)")
+    imp = sub.add_parser("import", parents=common, help="import a chat JSONL file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--no-extract", action="store_true", help="store the turns only")
+    sub.add_parser("extract", parents=common, help="extract memories from turns not extracted")
+    search = sub.add_parser("search", parents=common, help="search memories and turns")
+    search.add_argument("query", nargs="?")
+    search.add_argument("--queries", type=Path, help="a file with one query per line")
+    search.add_argument("--k", type=int, default=10, help="how many hits (default 10)")
+    search.add_argument("--json", action="store_true", help="JSON output")
+    search.add_argument("--as-of", help="only what had happened by this ISO-8601 time")
+    export = sub.add_parser("export", parents=common, help="write every memory and turn out")
+    export.add_argument("--json", type=Path, required=True, metavar="PATH")
+    stats = sub.add_parser("stats", parents=common, help="count what is stored")
+    stats.add_argument("--json", action="store_true")
+    doctor = sub.add_parser("doctor", parents=common, help="check models, data dir, keyring")
+    doctor.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one CLI command; return the process exit code."""
+    args = build_parser().parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        return _dispatch(args)
+    except Cancelled:
+        print("reverie: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except EnvironmentProblem as problem:
+        print(f"reverie: {problem}", file=sys.stderr)
+        return EXIT_PROBLEM
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "doctor":
+        from reverie.core.doctor import run_doctor
+
+        return run_doctor(args.data_dir, as_json=args.json)
+    if args.command == "search":
+        _check_search_args(args)
+    cancel = threading.Event()
+    reverie = open_reverie(args.data_dir)
+    try:
+        return _run(reverie, args, cancel)
+    except KeyboardInterrupt:
+        cancel.set()
+        raise Cancelled("interrupted") from None
+    finally:
+        reverie.close()
+
+
+def _run(reverie: Reverie, args: argparse.Namespace, cancel: threading.Event) -> int:
+    if args.command == "import":
+        report = reverie.import_file(
+            args.file, extract=not args.no_extract, progress=ProgressPrinter(), cancel=cancel
+        )
+        print(
+            f"imported {report.episodes_added} turns ({report.episodes_skipped} already stored)"
+            f", {report.memories_added} memories ({report.memories_dropped} ungrounded dropped)"
+        )
+    elif args.command == "extract":
+        result = reverie.extract_pending(progress=ProgressPrinter(), cancel=cancel)
+        print(
+            f"extracted {result.changes.memories_added} memories from {result.episodes_seen}"
+            f" turns ({result.dropped_ungrounded} ungrounded dropped)"
+        )
+    elif args.command == "search":
+        _search(reverie, args)
+    elif args.command == "export":
+        count = reverie.export_json(args.json)
+        print(f"exported {count} items to {args.json}")
+    elif args.command == "stats":
+        counts = reverie.counts()
+        print(json.dumps(counts) if args.json else
+              "\n".join(f"{name}: {value}" for name, value in counts.items()))
+    return EXIT_OK
+
+
+def _check_search_args(args: argparse.Namespace) -> None:
+    if (args.query is None) == (args.queries is None):
+        raise BadInput("give either a QUERY or --queries FILE")
+    args.as_of = parse_time(args.as_of) if args.as_of else None
+
+
+def _search(reverie: Reverie, args: argparse.Namespace) -> None:
+    if args.queries is not None:
+        try:
+            lines = args.queries.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"cannot read {args.queries}: {exc}") from None
+        for line in lines:
+            hits = reverie.search(line, k=args.k, as_of=args.as_of) if line.strip() else []
+            print(json.dumps({"query": line, "hits": [h.to_json() for h in hits]}))
+        return
+    hits = reverie.search(args.query, k=args.k, as_of=args.as_of)
+    if args.json:
+        print(json.dumps({"query": args.query, "hits": [h.to_json() for h in hits]}, indent=1))
+        return
+    for rank, hit in enumerate(hits, start=1):
+        cited = ", ".join(f"{s.source}#{s.ref}" for s in hit.sources)
+        print(f"{rank:2}. [{hit.kind.value}] {hit.time.date()} {hit.text}\n    from {cited}")
+
+
+class ProgressPrinter:
+    """Prints job progress to stderr: one updating line on a terminal, else every 10%."""
+
+    def __init__(self) -> None:
+        self._tty = sys.stderr.isatty()
+        self._last: tuple[str, int] = ("", -1)
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        percent = 100 * done // total if total else 100
+        if self._tty:
+            end = "\n" if done >= total else ""
+            print(f"\r{what}: {done}/{total} ({percent}%)", end=end, file=sys.stderr, flush=True)
+            return
+        step = percent // 10
+        if (what, step) != self._last:
+            self._last = (what, step)
+            print(f"{what}: {done}/{total} ({percent}%)", file=sys.stderr, flush=True)

@@ -1,0 +1,46 @@
+"""The composition root: builds the services in a fixed, logged order."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from reverie.core.config import Settings, resolve_data_dir
+from reverie.core.service import Reverie
+from reverie.core.store.store import Store
+from reverie.models.base import LLM, Embedder
+
+log = logging.getLogger("reverie.compose")
+
+
+def open_reverie(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    llm: LLM | None = None,
+    embedder: Embedder | None = None,
+    settings: Settings | None = None,
+) -> Reverie:
+    """Open Reverie on a data directory with the given (or the bundled) models.
+
+    Order: data directory → embedder → store (lock, ledger, index, reconcile) → LLM
+    (loaded lazily on first use) → facade. `Reverie.close` undoes it in reverse.
+    """
+    directory = resolve_data_dir(data_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    log.info("data directory: %s", directory)
+    if embedder is None:
+        from reverie.models import default_embedder
+
+        embedder = default_embedder()
+    store = Store(directory, embedder.name)
+    try:
+        added, removed = store.reconcile()
+        log.info("store open; index reconciled (+%d, -%d)", added, removed)
+        if llm is None:
+            from reverie.models import default_llm
+
+            llm = default_llm()
+    except BaseException:
+        store.close()
+        raise
+    return Reverie(store, llm, embedder, settings or Settings())

@@ -1,0 +1,48 @@
+"""Grounding: is a statement supported by the source text it cites?
+
+A cheap lexical check, strict on purpose: most of the statement's content words must
+occur in the source (allowing simple inflection). A small model that paraphrases a
+little passes; one that invents does not.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reverie.core.retrieve.keyword import STOPWORDS
+
+_WORD = re.compile(r"[a-z0-9']+")
+MIN_SUPPORT = 0.7
+STEM_CHARS = 5
+
+
+def content_words(text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
+    """The statement's words that carry meaning, lower-cased."""
+    words = (w.strip("'") for w in _WORD.findall(text.lower()))
+    return [w for w in words if w and w not in STOPWORDS and w not in ignore and len(w) > 1]
+
+
+def _stem(word: str) -> str:
+    return word[:STEM_CHARS]
+
+
+def support(statement: str, source: str, ignore: frozenset[str] = frozenset()) -> float:
+    """The share of the statement's content words found in the source (0 to 1)."""
+    wanted = content_words(statement, ignore)
+    if not wanted:
+        return 0.0
+    present = {_stem(w) for w in content_words(source)}
+    found = sum(1 for w in wanted if _stem(w) in present)
+    return found / len(wanted)
+
+
+def is_grounded(statement: str, source: str, names: frozenset[str]) -> bool:
+    """True when the source supports the statement.
+
+    `names` (the speakers) are left out of the count: naming who said it is not evidence,
+    and a statement with nothing but names is not a fact.
+    """
+    ignore = frozenset(n.lower() for n in names) | {"user", "assistant"}
+    if len(content_words(statement, ignore)) < 2:
+        return False
+    return support(statement, source, ignore) >= MIN_SUPPORT

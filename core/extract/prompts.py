@@ -1,0 +1,93 @@
+"""Extraction prompts: pure functions from typed inputs to chat messages and a schema.
+
+The bundled model is tiny (135M parameters). What works for it, measured on LoCoMo
+turns: one message at a time without the turns around it (it copies context), a few
+worked examples in exactly the output format (without them the grammar keeps rejecting
+its tokens and a call can take a minute), and no length limits in the schema (a
+`maxLength` becomes a grammar so large that sampling crawls). Grounding afterwards
+drops whatever the message does not support, including anything copied from the
+examples.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from reverie.core.types import MemoryKind
+from reverie.models.base import ChatMessage
+
+EXTRACTABLE_KINDS = (
+    MemoryKind.EVENT, MemoryKind.FACT, MemoryKind.PREFERENCE, MemoryKind.PLAN,
+)
+
+SYSTEM = (
+    "You turn one chat message into short facts about its author's life, in the third "
+    "person. Use only what the message says. Greetings, thanks, questions and reactions "
+    "hold no facts."
+)
+
+
+@dataclass(frozen=True)
+class ExtractionInput:
+    """One chat message to extract facts from."""
+
+    speaker: str
+    text: str
+
+
+# Worked examples, deliberately about people, places and things that are unlikely to
+# occur in a user's own messages, so that a copied example fails grounding.
+EXAMPLES: tuple[tuple[ExtractionInput, list[dict[str, str]]], ...] = (
+    (
+        ExtractionInput("Marisol", "Guess what, I adopted a greyhound called Biscuit on "
+                        "Sunday! Do you have pets?"),
+        [{"kind": "event", "text": "Marisol adopted a greyhound called Biscuit."}],
+    ),
+    (ExtractionInput("Teodor", "Haha, that's great! How was your weekend?"), []),
+    (
+        ExtractionInput("Ingrid", "I can't stand opera, but I'm flying to Reykjavik with "
+                        "my cousin in October."),
+        [
+            {"kind": "preference", "text": "Ingrid can't stand opera."},
+            {"kind": "plan", "text": "Ingrid is flying to Reykjavik with her cousin in October."},
+        ],
+    ),
+)
+
+
+def extraction_schema(max_items: int) -> dict[str, Any]:
+    """The JSON schema the model's output must follow (enforced as a grammar)."""
+    return {
+        "type": "object",
+        "properties": {
+            "facts": {
+                "type": "array",
+                "maxItems": max_items,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "kind": {"type": "string", "enum": [k.value for k in EXTRACTABLE_KINDS]},
+                        "text": {"type": "string"},
+                    },
+                    "required": ["kind", "text"],
+                },
+            }
+        },
+        "required": ["facts"],
+    }
+
+
+def _user_turn(item: ExtractionInput) -> ChatMessage:
+    return {"role": "user", "content": f'{item.speaker} wrote: "{item.text}"'}
+
+
+def extraction_messages(item: ExtractionInput) -> list[ChatMessage]:
+    """The chat messages asking for the facts in `item`; the prefix never changes."""
+    messages: list[ChatMessage] = [{"role": "system", "content": SYSTEM}]
+    for example, facts in EXAMPLES:
+        messages.append(_user_turn(example))
+        messages.append({"role": "assistant", "content": json.dumps({"facts": facts})})
+    messages.append(_user_turn(item))
+    return messages

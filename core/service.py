@@ -1,0 +1,147 @@
+"""The facade: the one object the desktop app and the CLI talk to.
+
+It is passed in, never reached as a global. Every method may be called from a worker
+thread; writes are serialised by the ledger, model calls by each model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from datetime import datetime
+from pathlib import Path
+
+from reverie.core.capture.importer import import_chat_jsonl
+from reverie.core.chat.session import ChatAnswer, ChatService, Conversation
+from reverie.core.config import Settings
+from reverie.core.errors import BadInput
+from reverie.core.extract.extractor import ExtractionResult, Extractor
+from reverie.core.jobs import Progress, no_progress
+from reverie.core.retrieve.search import Searcher
+from reverie.core.store import queries
+from reverie.core.store.store import Store
+from reverie.core.types import DayCount, Hit, ImportReport, TimelineItem
+from reverie.models.base import LLM, Embedder, TokenCallback
+
+log = logging.getLogger("reverie.service")
+
+EXPORT_FORMAT = "reverie-export"
+EXPORT_VERSION = 1
+
+
+class Reverie:
+    """Import, extract, search, browse and chat over one data directory."""
+
+    def __init__(self, store: Store, llm: LLM, embedder: Embedder, settings: Settings) -> None:
+        self.store = store
+        self.llm = llm
+        self.embedder = embedder
+        self.settings = settings
+        self._searcher = Searcher(store, embedder, settings)
+        self._extractor = Extractor(store, llm, embedder, settings)
+        self._chat = ChatService(store, self._searcher, llm, embedder, settings)
+
+    @property
+    def data_dir(self) -> Path:
+        """The data directory this facade owns."""
+        return self.store.data_dir
+
+    def import_file(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        extract: bool = True,
+        progress: Progress = no_progress,
+        cancel: threading.Event | None = None,
+    ) -> ImportReport:
+        """Import a chat JSONL file, then (unless `extract` is False) extract memories."""
+        target = Path(path)
+        imported = import_chat_jsonl(
+            self.store, self.embedder, target, progress=progress, cancel=cancel
+        )
+        changes, added, dropped = imported.changes, 0, 0
+        if extract and imported.added_ids:
+            result = self._extractor.run(
+                episode_ids=imported.added_ids, progress=progress, cancel=cancel
+            )
+            changes = changes + result.changes
+            added, dropped = result.changes.memories_added, result.dropped_ungrounded
+        return ImportReport(
+            path=str(target), sources=imported.sources,
+            episodes_added=changes.episodes_added, episodes_skipped=imported.skipped,
+            memories_added=added, memories_dropped=dropped, changes=changes,
+        )
+
+    def extract_pending(
+        self, *, progress: Progress = no_progress, cancel: threading.Event | None = None
+    ) -> ExtractionResult:
+        """Extract memories from every episode not yet extracted."""
+        return self._extractor.run(progress=progress, cancel=cancel)
+
+    def search(self, query: str, k: int = 10, as_of: datetime | None = None) -> list[Hit]:
+        """Hybrid search over episodes and memories (see `Searcher.search`)."""
+        return self._searcher.search(query, k=k, as_of=as_of)
+
+    def timeline_days(self, offset: int, limit: int) -> list[DayCount]:
+        """Days holding anything, newest first."""
+        return queries.timeline_days(self.store.ledger, offset, limit)
+
+    def timeline_day_total(self) -> int:
+        """How many days hold anything."""
+        return queries.day_total(self.store.ledger)
+
+    def timeline_items(self, day: str) -> list[TimelineItem]:
+        """The memories and episodes of one ISO day, newest first."""
+        return queries.timeline_items(self.store.ledger, day)
+
+    def counts(self) -> dict[str, int]:
+        """How many sources, episodes, memories and history entries are stored."""
+        return queries.counts(self.store.ledger)
+
+    def new_conversation(self) -> Conversation:
+        """Start a chat conversation."""
+        return self._chat.new_conversation()
+
+    def chat(
+        self,
+        conversation: Conversation,
+        text: str,
+        *,
+        on_token: TokenCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ChatAnswer:
+        """Answer a chat message from memory, streaming tokens to `on_token`."""
+        return self._chat.reply(conversation, text, on_token=on_token, cancel=cancel)
+
+    def export_json(self, path: str | os.PathLike[str]) -> int:
+        """Write every episode and memory to `path` as JSON; return how many items."""
+        target = Path(path)
+        if target.is_dir():
+            raise BadInput(f"{target} is a folder; give a file name")
+        items: list[dict[str, object]] = []
+        for page in queries.all_item_ids(self.store.ledger):
+            records = queries.items_by_id(self.store.ledger, page)
+            items.extend(_export_item(records[item_id]) for item_id in page)
+        document = {
+            "format": EXPORT_FORMAT, "version": EXPORT_VERSION,
+            "exported": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "items": items,
+        }
+        partial = target.with_name(target.name + ".partial")
+        partial.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
+        partial.replace(target)
+        return len(items)
+
+    def close(self) -> None:
+        """Release the store; models are freed with the process."""
+        self.store.close()
+
+
+def _export_item(record: queries.ItemRecord) -> dict[str, object]:
+    return {
+        "id": record.id, "kind": record.kind.value, "text": record.text,
+        "time": record.time.isoformat(), "label": record.label,
+        "sources": [{"source": s.source, "ref": s.ref} for s in record.sources],
+    }

@@ -1,0 +1,93 @@
+"""The vector index: a Chroma collection derived from the ledger.
+
+It holds ids, vectors and the few metadata fields search filters on (kind, time), and
+never any text. One collection per embedding model, so changing the embedder never
+mixes vectors of two spaces.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger("reverie.index")
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """What the index keeps of one item."""
+
+    item_id: str
+    kind: str
+    ts: float
+
+
+class VectorIndex:
+    """Nearest-neighbour search over item vectors, backed by a Chroma PersistentClient."""
+
+    def __init__(self, path: Path, model: str) -> None:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        path.mkdir(parents=True, exist_ok=True)
+        self._client = chromadb.PersistentClient(
+            path=str(path),
+            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+        )
+        self._collection = self._client.get_or_create_collection(
+            name=_collection_name(model),
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    def upsert(self, entries: Sequence[IndexEntry], vectors: np.ndarray) -> None:
+        """Add or replace items and their vectors."""
+        if not entries:
+            return
+        self._collection.upsert(
+            ids=[e.item_id for e in entries],
+            embeddings=np.asarray(vectors, dtype=np.float32),
+            metadatas=[{"kind": e.kind, "ts": e.ts} for e in entries],
+        )
+
+    def delete(self, item_ids: Sequence[str]) -> None:
+        """Remove items; unknown ids are ignored."""
+        if item_ids:
+            self._collection.delete(ids=list(item_ids))
+
+    def ids(self) -> set[str]:
+        """Every id in the index."""
+        return set(self._collection.get(include=[])["ids"])
+
+    def count(self) -> int:
+        """How many items the index holds."""
+        return int(self._collection.count())
+
+    def nearest(
+        self, vector: np.ndarray, n: int, *, max_ts: float | None = None
+    ) -> list[tuple[str, float]]:
+        """The `n` nearest items as (id, cosine distance), optionally only up to `max_ts`."""
+        total = self.count()
+        if total == 0:
+            return []
+        where: Any = {"ts": {"$lte": max_ts}} if max_ts is not None else None
+        result = self._collection.query(
+            query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
+            n_results=min(n, total),
+            where=where,
+            include=["distances"],
+        )
+        ids = result["ids"][0]
+        distances = (result.get("distances") or [[]])[0]
+        return [(item_id, float(d)) for item_id, d in zip(ids, distances, strict=True)]
+
+
+def _collection_name(model: str) -> str:
+    # Chroma names allow [a-zA-Z0-9._-], 3-512 characters.
+    return "items-" + re.sub(r"[^a-zA-Z0-9._-]", "-", model)[:200]

@@ -1,0 +1,140 @@
+"""Reads of the ledger that several parts share: items by id, days, counts, export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from reverie.core.store.ledger import Ledger
+from reverie.core.types import DayCount, ItemKind, SourceRef, TimelineItem
+
+_EPISODES = (
+    "SELECT e.id, e.text, e.time, e.ts, e.speaker, e.locator, s.name AS source_name"
+    " FROM episodes e JOIN sources s ON s.id = e.source_id"
+)
+_MEMORIES = "SELECT id, kind, text, valid_from AS time, valid_from_ts AS ts, about FROM memories"
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    """An episode or memory as search, timeline and export need it."""
+
+    id: str
+    kind: ItemKind
+    text: str
+    time: datetime
+    ts: float
+    label: str
+    sources: tuple[SourceRef, ...]
+
+
+def items_by_id(ledger: Ledger, item_ids: Sequence[str]) -> dict[str, ItemRecord]:
+    """Load episodes and memories by id; unknown ids are left out."""
+    found: dict[str, ItemRecord] = {}
+    for start in range(0, len(item_ids), 500):
+        chunk = list(item_ids[start : start + 500])
+        marks = ",".join("?" * len(chunk))
+        for row in ledger.query(f"{_EPISODES} WHERE e.id IN ({marks})", chunk):
+            found[row["id"]] = _episode_record(row)
+        memory_rows = ledger.query(f"{_MEMORIES} WHERE id IN ({marks})", chunk)
+        cited = _memory_sources(ledger, [row["id"] for row in memory_rows])
+        for row in memory_rows:
+            found[row["id"]] = _memory_record(row, cited.get(row["id"], ()))
+    return found
+
+
+def _episode_record(row: Any) -> ItemRecord:
+    return ItemRecord(
+        id=row["id"], kind=ItemKind.EPISODE, text=row["text"],
+        time=datetime.fromisoformat(row["time"]), ts=float(row["ts"]), label=row["speaker"],
+        sources=(SourceRef(row["source_name"], row["locator"]),),
+    )
+
+
+def _memory_record(row: Any, sources: tuple[SourceRef, ...]) -> ItemRecord:
+    kind = ItemKind.SUMMARY if row["kind"] == "summary" else ItemKind.MEMORY
+    return ItemRecord(
+        id=row["id"], kind=kind, text=row["text"], time=datetime.fromisoformat(row["time"]),
+        ts=float(row["ts"]), label=row["kind"], sources=sources,
+    )
+
+
+def _memory_sources(ledger: Ledger, memory_ids: list[str]) -> dict[str, tuple[SourceRef, ...]]:
+    if not memory_ids:
+        return {}
+    marks = ",".join("?" * len(memory_ids))
+    rows = ledger.query(
+        "SELECT ms.memory_id, s.name, e.locator FROM memory_sources ms"
+        " JOIN episodes e ON e.id = ms.episode_id JOIN sources s ON s.id = e.source_id"
+        f" WHERE ms.memory_id IN ({marks}) ORDER BY e.ts, e.seq",
+        memory_ids,
+    )
+    cited: dict[str, list[SourceRef]] = {}
+    for row in rows:
+        cited.setdefault(row["memory_id"], []).append(SourceRef(row["name"], row["locator"]))
+    return {key: tuple(value) for key, value in cited.items()}
+
+
+_DAYS = (
+    "SELECT day, SUM(n) AS n FROM ("
+    " SELECT day, COUNT(*) AS n FROM episodes GROUP BY day"
+    " UNION ALL SELECT day, COUNT(*) AS n FROM memories"
+    " WHERE status != 'forgotten' GROUP BY day)"
+    " GROUP BY day ORDER BY day DESC LIMIT ? OFFSET ?"
+)
+
+
+def timeline_days(ledger: Ledger, offset: int, limit: int) -> list[DayCount]:
+    """Days that hold anything, newest first, with how many items each holds."""
+    return [DayCount(row["day"], int(row["n"])) for row in ledger.query(_DAYS, (limit, offset))]
+
+
+def day_total(ledger: Ledger) -> int:
+    """How many distinct days hold anything."""
+    row = ledger.query(
+        "SELECT COUNT(*) FROM (SELECT day FROM episodes UNION"
+        " SELECT day FROM memories WHERE status != 'forgotten')"
+    )[0]
+    return int(row[0])
+
+
+def timeline_items(ledger: Ledger, day: str) -> list[TimelineItem]:
+    """The memories and episodes of one day, newest first (memories before their turns)."""
+    rows = ledger.query(
+        "SELECT id, 'memory' AS kind, text, valid_from AS time, valid_from_ts AS ts,"
+        " kind AS label, 1 AS rank, seq FROM memories WHERE day = ? AND status != 'forgotten'"
+        " UNION ALL SELECT id, 'episode', text, time, ts, speaker, 0, seq FROM episodes"
+        " WHERE day = ? ORDER BY ts DESC, rank DESC, seq DESC",
+        (day, day),
+    )
+    return [
+        TimelineItem(
+            id=row["id"], kind=ItemKind(row["kind"]), text=row["text"],
+            time=datetime.fromisoformat(row["time"]), label=row["label"],
+        )
+        for row in rows
+    ]
+
+
+def counts(ledger: Ledger) -> dict[str, int]:
+    """How many sources, episodes, memories and history entries the ledger holds."""
+    out: dict[str, int] = {}
+    for table in ("sources", "episodes", "memories", "history"):
+        out[table] = int(ledger.query(f"SELECT COUNT(*) FROM {table}")[0][0])
+    return out
+
+
+def all_item_ids(ledger: Ledger) -> Iterator[list[str]]:
+    """Every episode id then every memory id, in the order they were stored, 500 a page."""
+    for table in ("episodes", "memories"):
+        last = -1
+        while True:
+            rows = ledger.query(
+                f"SELECT seq, id FROM {table} WHERE seq > ? ORDER BY seq LIMIT 500", (last,)
+            )
+            if not rows:
+                break
+            last = rows[-1]["seq"]
+            yield [row["id"] for row in rows]

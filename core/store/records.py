@@ -1,0 +1,147 @@
+"""Row-level writes and reads of the ledger, one small function per statement.
+
+Every write takes the transaction's connection, so callers decide what is atomic.
+Every text write also feeds the full-text index and the index outbox in the same
+transaction: the ledger, its FTS and the promise to update the vector index never
+disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from reverie.core.timeutil import day_of, to_ts
+from reverie.core.types import Actor, Episode, ItemKind, Memory, MemoryKind, MemoryStatus
+
+
+@dataclass(frozen=True)
+class NewEpisode:
+    """An episode about to be written; its id is derived from source and locator."""
+
+    id: str
+    locator: str
+    speaker: str
+    text: str
+    time: datetime
+    text_sha256: str
+    session: str | None = None
+
+
+@dataclass(frozen=True)
+class NewMemory:
+    """A memory about to be written, with the episodes it cites."""
+
+    id: str
+    kind: MemoryKind
+    text: str
+    about: str
+    valid_from: datetime
+    confidence: float
+    trust: str
+    episode_ids: tuple[str, ...]
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware, whole seconds."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def ensure_source(conn: Any, source_id: str, kind: str, name: str, trust: str) -> None:
+    """Create the source row unless it exists."""
+    conn.execute(
+        "INSERT OR IGNORE INTO sources (id, kind, name, trust, added) VALUES (?, ?, ?, ?, ?)",
+        (source_id, kind, name, trust, now_utc().isoformat()),
+    )
+
+
+def record_import(conn: Any, source_id: str, path: str, sha256: str, added: int) -> None:
+    """Remember that a file was imported, and what it added."""
+    conn.execute(
+        "INSERT INTO imports (source_id, path, file_sha256, at, episodes_added) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (source_id, path, sha256, now_utc().isoformat(), added),
+    )
+
+
+def insert_episode(conn: Any, source_id: str, episode: NewEpisode) -> None:
+    """Write one episode, its FTS row and its index promise."""
+    conn.execute(
+        "INSERT INTO episodes (id, source_id, locator, session, speaker, text, time, ts, day,"
+        " text_sha256, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            episode.id, source_id, episode.locator, episode.session, episode.speaker,
+            episode.text, episode.time.isoformat(), to_ts(episode.time), day_of(episode.time),
+            episode.text_sha256, now_utc().isoformat(),
+        ),
+    )
+    _index_text(conn, episode.id, ItemKind.EPISODE, f"{episode.speaker}: {episode.text}")
+
+
+def insert_memory(conn: Any, memory: NewMemory, batch: str, actor: Actor) -> None:
+    """Write one memory with its provenance, history, FTS row and index promise."""
+    recorded = now_utc()
+    conn.execute(
+        "INSERT INTO memories (id, kind, text, about, valid_from, valid_from_ts, day, recorded,"
+        " recorded_ts, status, confidence, trust) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            memory.id, memory.kind.value, memory.text, memory.about,
+            memory.valid_from.isoformat(), to_ts(memory.valid_from), day_of(memory.valid_from),
+            recorded.isoformat(), to_ts(recorded), MemoryStatus.ACTIVE.value,
+            memory.confidence, memory.trust,
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO memory_sources (memory_id, episode_id) VALUES (?, ?)",
+        [(memory.id, episode_id) for episode_id in memory.episode_ids],
+    )
+    after = {"kind": memory.kind.value, "text": memory.text, "about": memory.about}
+    conn.execute(
+        "INSERT INTO history (batch, memory_id, actor, action, before, after, at)"
+        " VALUES (?, ?, ?, 'created', NULL, ?, ?)",
+        (batch, memory.id, actor.value, json.dumps(after), recorded.isoformat()),
+    )
+    _index_text(conn, memory.id, ItemKind.MEMORY, memory.text)
+
+
+def store_vector(conn: Any, item_id: str, model: str, vector: np.ndarray) -> None:
+    """Keep an item's vector in the ledger so the index can be rebuilt without models."""
+    blob = np.asarray(vector, dtype=np.float32).tobytes()
+    conn.execute(
+        "INSERT OR REPLACE INTO vectors (item_id, model, vector) VALUES (?, ?, ?)",
+        (item_id, model, blob),
+    )
+
+
+def mark_extracted(conn: Any, episode_ids: list[str]) -> None:
+    """Record that extraction has seen these episodes."""
+    conn.executemany("UPDATE episodes SET extracted = 1 WHERE id = ?", [(i,) for i in episode_ids])
+
+
+def _index_text(conn: Any, item_id: str, kind: ItemKind, text: str) -> None:
+    conn.execute("INSERT INTO fts (text, item_id, kind) VALUES (?, ?, ?)", (text, item_id, kind))
+    conn.execute("INSERT INTO index_outbox (item_id, op) VALUES (?, 'upsert')", (item_id,))
+
+
+def episode_from_row(row: Any) -> Episode:
+    """Build an `Episode` from a row of `episodes` joined with `sources.name`."""
+    return Episode(
+        id=row["id"], source_id=row["source_id"], source_name=row["source_name"],
+        locator=row["locator"], speaker=row["speaker"], text=row["text"],
+        time=datetime.fromisoformat(row["time"]), session=row["session"],
+    )
+
+
+def memory_from_row(row: Any, episode_ids: tuple[str, ...]) -> Memory:
+    """Build a `Memory` from a row of `memories` and its cited episode ids."""
+    return Memory(
+        id=row["id"], kind=MemoryKind(row["kind"]), text=row["text"], about=row["about"],
+        valid_from=datetime.fromisoformat(row["valid_from"]),
+        valid_to=datetime.fromisoformat(row["valid_to"]) if row["valid_to"] else None,
+        recorded=datetime.fromisoformat(row["recorded"]), status=MemoryStatus(row["status"]),
+        confidence=float(row["confidence"]), episode_ids=episode_ids,
+    )

@@ -1,0 +1,165 @@
+"""The values that travel between the store, the engine and the UI.
+
+All are frozen dataclasses: a view may keep them without fearing that a worker thread
+changes them underneath.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+class ItemKind(enum.StrEnum):
+    """What a search hit or timeline row is."""
+
+    EPISODE = "episode"
+    MEMORY = "memory"
+    SUMMARY = "summary"
+
+
+class MemoryKind(enum.StrEnum):
+    """What a memory states."""
+
+    EVENT = "event"
+    FACT = "fact"
+    PREFERENCE = "preference"
+    PERSON = "person"
+    PLAN = "plan"
+    SUMMARY = "summary"
+
+
+class MemoryStatus(enum.StrEnum):
+    """Lifecycle of a memory; only the user's forget removes text."""
+
+    ACTIVE = "active"
+    SUPERSEDED = "superseded"
+    ARCHIVED = "archived"
+    FORGOTTEN = "forgotten"
+
+
+class Actor(enum.StrEnum):
+    """Who made a change recorded in the history."""
+
+    USER = "user"
+    EXTRACTOR = "extractor"
+    CONSOLIDATOR = "consolidator"
+    IMPORT = "import"
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a piece of evidence came from: a source and a locator inside it."""
+
+    source: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A raw unit of experience exactly as it arrived (one chat turn, one chunk)."""
+
+    id: str
+    source_id: str
+    source_name: str
+    locator: str
+    speaker: str
+    text: str
+    time: datetime
+    session: str | None = None
+
+
+@dataclass(frozen=True)
+class Memory:
+    """A short statement Reverie believes, tied to its time and its evidence."""
+
+    id: str
+    kind: MemoryKind
+    text: str
+    about: str
+    valid_from: datetime
+    valid_to: datetime | None
+    recorded: datetime
+    status: MemoryStatus
+    confidence: float
+    episode_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: an episode, memory or summary, with its cited sources."""
+
+    id: str
+    kind: ItemKind
+    text: str
+    score: float
+    time: datetime
+    sources: tuple[SourceRef, ...]
+    speaker: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The CLI contract shape (docs/cli.md)."""
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "text": self.text,
+            "score": round(self.score, 6),
+            "time": self.time.isoformat(),
+            "sources": [{"source": s.source, "ref": s.ref} for s in self.sources],
+        }
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """A row of the timeline: an episode or a memory in its day."""
+
+    id: str
+    kind: ItemKind
+    text: str
+    time: datetime
+    label: str  # speaker for episodes, memory kind for memories
+
+
+@dataclass(frozen=True)
+class DayCount:
+    """How many timeline items a day holds."""
+
+    day: str  # ISO date, local to the stored time
+    count: int
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a change to the store touched; views refresh from it."""
+
+    episodes_added: int = 0
+    memories_added: int = 0
+    memories_changed: int = 0
+    days: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing was changed."""
+        return not (self.episodes_added or self.memories_added or self.memories_changed)
+
+    def __add__(self, other: Changes) -> Changes:
+        return Changes(
+            self.episodes_added + other.episodes_added,
+            self.memories_added + other.memories_added,
+            self.memories_changed + other.memories_changed,
+            self.days | other.days,
+        )
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """The outcome of importing one file."""
+
+    path: str
+    sources: tuple[str, ...]  # names of the conversations the file held
+    episodes_added: int
+    episodes_skipped: int
+    memories_added: int
+    memories_dropped: int
+    changes: Changes

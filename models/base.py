@@ -1,0 +1,78 @@
+"""The two model interfaces the engine depends on, and the values they exchange.
+
+Each has one real implementation (`LlamaCppLLM`, `OnnxEmbedder`) and test doubles in
+tests/. Keep these small: the engine must not care which runtime is behind them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol, TypedDict
+
+import numpy as np
+
+
+class ChatMessage(TypedDict):
+    """One message of a chat prompt."""
+
+    role: str  # "system", "user" or "assistant"
+    content: str
+
+
+TokenCallback = Callable[[str], None]
+
+
+class LLM(Protocol):
+    """A local chat model."""
+
+    @property
+    def name(self) -> str:
+        """A short, stable identifier of the model (file name without extension)."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """How many of this model's tokens `text` takes."""
+        ...
+
+    @property
+    def context_size(self) -> int:
+        """The context window, in tokens, the model was loaded with."""
+        ...
+
+    def chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float = 0.0,
+        json_schema: Mapping[str, Any] | None = None,
+        on_token: TokenCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> str:
+        """Generate the assistant's reply.
+
+        With `json_schema` the output is constrained to that schema by a grammar.
+        `on_token` receives each piece of text as it is generated. When `cancel` is set
+        generation stops and `reverie.core.errors.Cancelled` is raised. Calls are
+        serialised: one generation at a time per model.
+        """
+        ...
+
+
+class Embedder(Protocol):
+    """A sentence embedder producing L2-normalised vectors."""
+
+    @property
+    def name(self) -> str:
+        """A short, stable identifier of the model; vectors of two names never mix."""
+        ...
+
+    @property
+    def dim(self) -> int:
+        """The length of each vector."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors for `texts`: float32, shape (len(texts), dim), each of unit length."""
+        ...

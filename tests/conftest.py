@@ -1,0 +1,60 @@
+"""Shared fixtures: the real bundled models, loaded once, and stores in tmp folders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+# Tests never need a display: set before anything imports Qt.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+
+from reverie.core.compose import open_reverie
+from reverie.core.service import Reverie
+from reverie.models.base import LLM, Embedder
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_CHAT = REPO / "resources" / "samples" / "week-with-sam.jsonl"
+
+
+@pytest.fixture(scope="session")
+def bundled_embedder() -> Embedder:
+    """The real bundled int8 MiniLM embedder."""
+    from reverie.models import default_embedder
+
+    return default_embedder()
+
+
+@pytest.fixture(scope="session")
+def bundled_llm() -> LLM:
+    """The real bundled SmolLM2-135M model (loaded on first use)."""
+    from reverie.models import default_llm
+
+    return default_llm()
+
+
+@pytest.fixture
+def open_store(
+    tmp_path: Path, bundled_embedder: Embedder, bundled_llm: LLM
+) -> Iterator[Callable[..., Reverie]]:
+    """Open Reverie on a fresh data directory; every opened facade is closed after."""
+    opened: list[Reverie] = []
+
+    def opener(llm: LLM | None = None, data_dir: Path | None = None) -> Reverie:
+        reverie = open_reverie(
+            data_dir or tmp_path / "data", llm=llm or bundled_llm, embedder=bundled_embedder
+        )
+        opened.append(reverie)
+        return reverie
+
+    yield opener
+    for reverie in opened:
+        reverie.close()
+
+
+@pytest.fixture
+def sample_chat() -> Path:
+    """A small hand-written chat JSONL file shipped in resources/samples."""
+    return SAMPLE_CHAT

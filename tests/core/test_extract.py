@@ -1,0 +1,122 @@
+"""Extraction: grounded memories with provenance, resumable, never from the assistant."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+
+from reverie.core.errors import Cancelled
+from reverie.core.extract.grounding import is_grounded, support
+from reverie.core.service import Reverie
+from reverie.models.base import ChatMessage
+from tests.doubles import ScriptedLLM
+
+
+def test_grounding_accepts_inflections_and_rejects_inventions() -> None:
+    source = "I finally signed up for the pottery class at the Riverside studio."
+    names = frozenset({"Alex", "Sam"})
+    assert is_grounded("Alex signed up for a pottery class at Riverside studio", source, names)
+    assert not is_grounded("Alex is a professional surfer in Hawaii", source, names)
+    assert not is_grounded("Alex and Sam", source, names)
+    assert support("pottery classes", source) == 1.0
+
+
+def facts_for(text_by_trigger: dict[str, list[dict[str, str]]]) -> ScriptedLLM:
+    def reply(messages: Sequence[ChatMessage]) -> str:
+        message = messages[-1]["content"]
+        for trigger, facts in text_by_trigger.items():
+            if trigger in message:
+                return json.dumps({"facts": facts})
+        return json.dumps({"facts": []})
+
+    return ScriptedLLM(reply)
+
+
+def test_grounded_facts_are_kept_with_provenance_and_inventions_dropped(
+    open_store: Callable[..., Reverie], sample_chat: Path
+) -> None:
+    llm = facts_for({
+        "oat milk": [
+            {"kind": "preference", "text": "Alex switched to oat milk because of dairy"},
+            {"kind": "fact", "text": "Alex owns three horses in Kentucky"},
+        ],
+        "Thai place": [
+            {"kind": "plan", "text": "Alex booked a table at the Thai place for Friday"},
+            {"kind": "plan", "text": "Alex booked a table at the Thai place for Friday"},
+        ],
+    })
+    reverie = open_store(llm=llm)
+    report = reverie.import_file(sample_chat)
+    assert report.memories_added == 2
+    assert report.memories_dropped == 1
+    rows = reverie.store.ledger.query(
+        "SELECT m.text, m.about, m.kind, m.valid_from, e.locator FROM memories m"
+        " JOIN memory_sources ms ON ms.memory_id = m.id JOIN episodes e ON e.id = ms.episode_id"
+        " ORDER BY e.locator"
+    )
+    assert [(r["locator"], r["about"], r["kind"]) for r in rows] == [
+        ("s2-1", "Alex", "preference"), ("s2-3", "Alex", "plan"),
+    ]
+    assert rows[0]["valid_from"] == "2026-03-05T08:15:00"
+    history = reverie.store.ledger.query("SELECT actor, action FROM history")
+    assert {(h["actor"], h["action"]) for h in history} == {("extractor", "created")}
+    hit = reverie.search("oat milk", k=1)[0]
+    assert hit.kind.value == "memory"
+    assert [(s.source, s.ref) for s in hit.sources] == [("Sam and me", "s2-1")]
+    # Every prompt was constrained by the schema.
+    assert llm.schemas
+    assert all(schema is not None for schema in llm.schemas)
+
+
+def test_a_restated_memory_is_not_stored_twice(
+    open_store: Callable[..., Reverie], tmp_path: Path
+) -> None:
+    llm = facts_for({"oat": [{"kind": "preference", "text": "Alex drinks oat milk every day"}]})
+    reverie = open_store(llm=llm)
+    turns = [
+        {"conversation": "c", "time": f"2024-01-0{i}T09:00:00", "speaker": "Alex",
+         "text": "I drink oat milk every day, honestly it is great"}
+        for i in (1, 2)
+    ]
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join(json.dumps(t) for t in turns), encoding="utf-8")
+    report = reverie.import_file(path)
+    assert report.memories_added == 1
+
+
+def test_cancelled_extraction_resumes_where_it_stopped(
+    open_store: Callable[..., Reverie], sample_chat: Path
+) -> None:
+    llm = facts_for({})
+    reverie = open_store(llm=llm)
+    cancel = threading.Event()
+
+    def stop_after_three(done: int, total: int, what: str) -> None:
+        if what == "extracting memories" and done == 3:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        reverie.import_file(sample_chat, progress=stop_after_three, cancel=cancel)
+    pending = reverie.store.ledger.query("SELECT COUNT(*) FROM episodes WHERE extracted = 0")
+    assert pending[0][0] == 9 - 3
+    result = reverie.extract_pending()
+    assert result.episodes_seen == 6
+
+
+@pytest.mark.slow
+def test_real_model_extracts_grounded_memories(
+    open_store: Callable[..., Reverie], sample_chat: Path
+) -> None:
+    reverie = open_store()
+    report = reverie.import_file(sample_chat)
+    rows = reverie.store.ledger.query(
+        "SELECT m.text, e.text AS source, e.speaker FROM memories m"
+        " JOIN memory_sources ms ON ms.memory_id = m.id JOIN episodes e ON e.id = ms.episode_id"
+    )
+    assert report.memories_added == len(rows) >= 1
+    for row in rows:
+        assert is_grounded(row["text"], row["source"], frozenset({"Alex", "Sam"}))
