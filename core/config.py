@@ -26,7 +26,6 @@ def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 class Settings:
     """Engine settings; the desktop app adapts these to its settings screen."""
 
-    search_k: int = 10
     rrf_k: int = 60
     candidates_per_list: int = 50
     chat_memories: int = 6

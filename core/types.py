@@ -57,36 +57,6 @@ class SourceRef:
 
 
 @dataclass(frozen=True)
-class Episode:
-    """A raw unit of experience exactly as it arrived (one chat turn, one chunk)."""
-
-    id: str
-    source_id: str
-    source_name: str
-    locator: str
-    speaker: str
-    text: str
-    time: datetime
-    session: str | None = None
-
-
-@dataclass(frozen=True)
-class Memory:
-    """A short statement Reverie believes, tied to its time and its evidence."""
-
-    id: str
-    kind: MemoryKind
-    text: str
-    about: str
-    valid_from: datetime
-    valid_to: datetime | None
-    recorded: datetime
-    status: MemoryStatus
-    confidence: float
-    episode_ids: tuple[str, ...]
-
-
-@dataclass(frozen=True)
 class Hit:
     """One search result: an episode, memory or summary, with its cited sources."""
 

@@ -58,3 +58,29 @@ def open_store(
 def sample_chat() -> Path:
     """A small hand-written chat JSONL file shipped in resources/samples."""
     return SAMPLE_CHAT
+
+
+def _is_loopback(address: object) -> bool:
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        return host in {"localhost", "::1"} or host.startswith("127.")
+    return isinstance(address, (str, bytes))  # AF_UNIX paths stay on this machine
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_network() -> Iterator[None]:
+    """Fail any test whose code opens a connection off this machine (GUIDE §5)."""
+    import socket
+
+    original = socket.socket.connect
+
+    def guarded_connect(self: socket.socket, address: object) -> None:
+        if not _is_loopback(address):
+            raise AssertionError(f"Reverie tried to reach the network: {address!r}")
+        original(self, address)  # type: ignore[arg-type]
+
+    socket.socket.connect = guarded_connect  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        socket.socket.connect = original  # type: ignore[method-assign]

@@ -4,28 +4,40 @@ from __future__ import annotations
 
 import re
 
-# First-person forms and their third-person replacements; {s} is the speaker's name.
-# Longest forms first, so "I'm" is not read as "I" + "'m".
+# First-person forms: (pattern, with the name, after the name was used). The name
+# once, then pronouns: "Jon lost Jon's job and Jon's savings" is both ugly and, for
+# BM25, a statement that matches every question naming Jon.
 _FIRST_PERSON = (
-    (r"\bI'm\b|\bI am\b", "{s} is"),
-    (r"\bI've\b|\bI have\b", "{s} has"),
-    (r"\bI'd\b", "{s} would"),
-    (r"\bI'll\b|\bI will\b", "{s} will"),
-    (r"\bI was\b", "{s} was"),
-    (r"\bI\b", "{s}"),
-    (r"\bmyself\b", "{s}"),
-    (r"\b[Mm]y\b", "{s}'s"),
-    (r"\b[Mm]ine\b", "{s}'s"),
-    (r"\bme\b", "{s}"),
+    (r"I'm|I am", "{s} is", "they are"),
+    (r"I've|I have", "{s} has", "they have"),
+    (r"I'd", "{s} would", "they would"),
+    (r"I'll|I will", "{s} will", "they will"),
+    (r"I was", "{s} was", "they were"),
+    (r"I", "{s}", "they"),
+    (r"myself", "{s}", "themselves"),
+    (r"[Mm]y", "{s}'s", "their"),
+    (r"[Mm]ine", "{s}'s", "theirs"),
+    (r"me", "{s}", "them"),
+)
+_FIRST_PERSON_RE = re.compile(
+    "|".join(rf"(?P<f{i}>\b(?:{pattern})\b)" for i, (pattern, _, _) in enumerate(_FIRST_PERSON))
 )
 
 
 def third_person(text: str, speaker: str) -> str:
-    """Rewrite the speaker's first person ("I'm", "my") as their name."""
-    out = text
-    for pattern, replacement in _FIRST_PERSON:
-        out = re.sub(pattern, replacement.format(s=speaker), out)
-    return out
+    """Rewrite the speaker's first person as their name once, then as pronouns."""
+    named = re.search(rf"\b{re.escape(speaker)}\b", text) is not None
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal named
+        index = int(next(k for k, v in match.groupdict().items() if v is not None)[1:])
+        _, with_name, pronoun = _FIRST_PERSON[index]
+        if named:
+            return pronoun
+        named = True
+        return with_name.format(s=speaker)
+
+    return _FIRST_PERSON_RE.sub(replace, text)
 
 
 def tidy(text: str) -> str:

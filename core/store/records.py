@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from reverie.core.timeutil import day_of, to_ts
-from reverie.core.types import Actor, Episode, ItemKind, Memory, MemoryKind, MemoryStatus
+from reverie.core.types import Actor, ItemKind, MemoryKind, MemoryStatus
 
 
 @dataclass(frozen=True)
@@ -125,23 +125,3 @@ def mark_extracted(conn: Any, episode_ids: list[str]) -> None:
 def _index_text(conn: Any, item_id: str, kind: ItemKind, text: str) -> None:
     conn.execute("INSERT INTO fts (text, item_id, kind) VALUES (?, ?, ?)", (text, item_id, kind))
     conn.execute("INSERT INTO index_outbox (item_id, op) VALUES (?, 'upsert')", (item_id,))
-
-
-def episode_from_row(row: Any) -> Episode:
-    """Build an `Episode` from a row of `episodes` joined with `sources.name`."""
-    return Episode(
-        id=row["id"], source_id=row["source_id"], source_name=row["source_name"],
-        locator=row["locator"], speaker=row["speaker"], text=row["text"],
-        time=datetime.fromisoformat(row["time"]), session=row["session"],
-    )
-
-
-def memory_from_row(row: Any, episode_ids: tuple[str, ...]) -> Memory:
-    """Build a `Memory` from a row of `memories` and its cited episode ids."""
-    return Memory(
-        id=row["id"], kind=MemoryKind(row["kind"]), text=row["text"], about=row["about"],
-        valid_from=datetime.fromisoformat(row["valid_from"]),
-        valid_to=datetime.fromisoformat(row["valid_to"]) if row["valid_to"] else None,
-        recorded=datetime.fromisoformat(row["recorded"]), status=MemoryStatus(row["status"]),
-        confidence=float(row["confidence"]), episode_ids=episode_ids,
-    )

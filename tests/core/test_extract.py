@@ -120,3 +120,25 @@ def test_real_model_extracts_grounded_memories(
     assert report.memories_added == len(rows) >= 1
     for row in rows:
         assert is_grounded(row["text"], row["source"], frozenset({"Alex", "Sam"}))
+
+
+def test_third_person_names_the_author_once_then_uses_pronouns() -> None:
+    from reverie.core.extract.rewrite import third_person
+
+    assert third_person("I'm starting my own dance studio.", "Jon") == (
+        "Jon is starting their own dance studio."
+    )
+    assert third_person("Jon is living my true self.", "Jon") == "Jon is living their true self."
+    assert third_person("Timeline is fine", "Jon") == "Timeline is fine"  # no "I" inside words
+
+
+def test_statements_must_be_about_their_author() -> None:
+    from reverie.core.extract.rewrite import is_about_author, names_another_subject, tidy
+
+    names = frozenset({"Jon", "Gina"})
+    assert is_about_author("Jon is opening a studio.", "Jon")
+    assert not is_about_author("Your store looks great.", "Jon")
+    assert not is_about_author("Sounds great!", "Jon")
+    assert names_another_subject("Gina loves contemporary dance.", "Jon", names)
+    assert not names_another_subject("Jon loves contemporary dance.", "Jon", names)
+    assert tidy('  "Jon  likes\njazz"  ') == "Jon likes jazz."
