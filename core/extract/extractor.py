@@ -124,7 +124,8 @@ class Extractor:
         self, row: Any, tally: _Tally, cancel: threading.Event | None
     ) -> list[_Candidate]:
         speaker, text = row["speaker"], row["text"]
-        if not _worth_asking(text):
+        stated = _assertions(text)
+        if len(stated.split()) < MIN_WORDS:
             return []
         raw = self._ask(ExtractionInput(speaker, text), tally, cancel)
         names = self._participants(row["source_id"])
@@ -135,7 +136,7 @@ class Extractor:
                 statement.endswith("?")
                 or not is_about_author(statement, speaker)
                 or names_another_subject(statement, speaker, names)
-                or not is_grounded(statement, text, names)
+                or not is_grounded(statement, stated, names)
             ):
                 tally.ungrounded += 1
                 continue
@@ -213,12 +214,13 @@ class _EitherEvent(threading.Event):
         return self._first.is_set() or (self._second is not None and self._second.is_set())
 
 
-def _worth_asking(text: str) -> bool:
-    """Messages too short, or made only of questions, state nothing to remember."""
-    if len(text.split()) < MIN_WORDS:
-        return False
-    sentences = [s for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s]
-    return not all(s.endswith("?") for s in sentences)
+def _assertions(text: str) -> str:
+    """The message without its questions: "Weren't you nervous?" asserts nothing.
+
+    Statements are grounded against this, so a question can't become a memory.
+    """
+    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
+    return " ".join(s for s in sentences if s and not s.rstrip("\"')").endswith("?"))
 
 
 def _parse_facts(raw: str) -> list[tuple[MemoryKind, str]]:

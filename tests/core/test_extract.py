@@ -142,3 +142,15 @@ def test_statements_must_be_about_their_author() -> None:
     assert names_another_subject("Gina loves contemporary dance.", "Jon", names)
     assert not names_another_subject("Jon loves contemporary dance.", "Jon", names)
     assert tidy('  "Jon  likes\njazz"  ') == "Jon likes jazz."
+
+
+def test_a_question_never_becomes_a_memory(
+    open_store: Callable[..., Reverie], tmp_path: Path
+) -> None:
+    llm = facts_for({"nervous": [{"kind": "fact", "text": "Sam is nervous about trying it"}]})
+    reverie = open_store(llm=llm)
+    path = tmp_path / "q.jsonl"
+    turn = {"conversation": "c", "time": "2024-01-01T09:00:00", "speaker": "Sam",
+            "text": "That's great, I love it so much! Weren't you nervous about trying it?"}
+    path.write_text(json.dumps(turn) + "\n", encoding="utf-8")
+    assert reverie.import_file(path).memories_added == 0
