@@ -153,4 +153,6 @@ def test_a_question_never_becomes_a_memory(
     turn = {"conversation": "c", "time": "2024-01-01T09:00:00", "speaker": "Sam",
             "text": "That's great, I love it so much! Weren't you nervous about trying it?"}
     path.write_text(json.dumps(turn) + "\n", encoding="utf-8")
-    assert reverie.import_file(path).memories_added == 0
+    report = reverie.import_file(path)
+    assert len(llm.calls) == 1  # the model was asked and answered with the question
+    assert (report.memories_added, report.memories_dropped) == (0, 1)
