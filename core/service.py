@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from reverie.core.jobs import Progress, no_progress
 from reverie.core.retrieve.search import Searcher
 from reverie.core.store import queries
 from reverie.core.store.store import Store
-from reverie.core.types import DayCount, Hit, ImportReport, TimelineItem
+from reverie.core.types import Changes, DayCount, Hit, ImportReport, TimelineItem
 from reverie.models.base import LLM, Embedder, TokenCallback
 
 log = logging.getLogger("reverie.service")
@@ -75,10 +76,17 @@ class Reverie:
         )
 
     def extract_pending(
-        self, *, progress: Progress = no_progress, cancel: threading.Event | None = None
+        self,
+        *,
+        progress: Progress = no_progress,
+        cancel: threading.Event | None = None,
+        on_changes: Callable[[Changes], None] | None = None,
     ) -> ExtractionResult:
-        """Extract memories from every episode not yet extracted."""
-        return self._extractor.run(progress=progress, cancel=cancel)
+        """Extract memories from every episode not yet extracted.
+
+        `on_changes` hears each episode's new memories as they are committed.
+        """
+        return self._extractor.run(progress=progress, cancel=cancel, on_changes=on_changes)
 
     def search(self, query: str, k: int = 10, as_of: datetime | None = None) -> list[Hit]:
         """Hybrid search over episodes and memories (see `Searcher.search`)."""

@@ -14,7 +14,9 @@ import json
 import logging
 import re
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -99,8 +101,13 @@ class Extractor:
         episode_ids: tuple[str, ...] | None = None,
         progress: Progress,
         cancel: threading.Event | None = None,
+        on_changes: Callable[[Changes], None] | None = None,
     ) -> ExtractionResult:
-        """Extract from pending episodes; stops cleanly between episodes on cancel."""
+        """Extract from pending episodes; stops cleanly between episodes on cancel.
+
+        `on_changes` hears each episode's new memories as soon as they are committed,
+        so a view can show them while the run goes on.
+        """
         rows = self.pending(episode_ids)
         tally = _Tally(Changes())
         for done, row in enumerate(rows):
@@ -109,7 +116,10 @@ class Extractor:
             candidates = self._candidates(row, tally, cancel)
             kept = self._without_duplicates(row["speaker"], candidates)
             tally.duplicates += len(candidates) - len(kept)
-            tally.changes = tally.changes + self._commit(row, kept)
+            committed = self._commit(row, kept)
+            tally.changes = tally.changes + committed
+            if on_changes is not None and committed.memories_added:
+                on_changes(committed)
         progress(len(rows), len(rows), "extracting memories")
         log.info(
             "extraction: %d episodes, %d memories; dropped %d ungrounded, %d duplicates;"
@@ -204,7 +214,13 @@ class Extractor:
 
 
 class _EitherEvent(threading.Event):
-    """Set when either of two events is set (a deadline or the user's cancel)."""
+    """Set when either of two events is set (a deadline or the user's cancel).
+
+    Read-only: `is_set` and `wait` look at both events; setting it directly is not
+    supported (set one of the two instead).
+    """
+
+    _POLL_SECONDS = 0.05
 
     def __init__(self, first: threading.Event, second: threading.Event | None) -> None:
         super().__init__()
@@ -212,6 +228,15 @@ class _EitherEvent(threading.Event):
 
     def is_set(self) -> bool:
         return self._first.is_set() or (self._second is not None and self._second.is_set())
+
+    def wait(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.is_set():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            self._first.wait(self._POLL_SECONDS if left is None else min(left, self._POLL_SECONDS))
+        return True
 
 
 def _assertions(text: str) -> str:

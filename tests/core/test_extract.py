@@ -156,3 +156,34 @@ def test_a_question_never_becomes_a_memory(
     report = reverie.import_file(path)
     assert len(llm.calls) == 1  # the model was asked and answered with the question
     assert (report.memories_added, report.memories_dropped) == (0, 1)
+
+
+def test_memories_are_announced_as_each_turn_is_committed(
+    open_store: Callable[..., Reverie], sample_chat: Path
+) -> None:
+    llm = facts_for({
+        "oat milk": [{"kind": "preference", "text": "Alex switched to oat milk"}],
+        "Thai place": [{"kind": "plan", "text": "Alex booked a table at the Thai place"}],
+    })
+    reverie = open_store(llm=llm)
+    reverie.import_file(sample_chat, extract=False)
+    heard: list[int] = []
+
+    def count_then_check(changes: object) -> None:
+        # Each announcement is already visible in the store when it arrives.
+        heard.append(reverie.counts()["memories"])
+
+    result = reverie.extract_pending(on_changes=count_then_check)
+    assert heard == [1, 2]
+    assert result.changes.memories_added == 2
+
+
+def test_deadline_event_waits_on_both_events() -> None:
+    from reverie.core.extract.extractor import _EitherEvent
+
+    deadline, cancel = threading.Event(), threading.Event()
+    either = _EitherEvent(deadline, cancel)
+    assert not either.wait(0.05)
+    threading.Timer(0.05, cancel.set).start()
+    assert either.wait(5)
+    assert either.is_set()

@@ -1,0 +1,17 @@
+"""How dates and speakers read in the app, shared by the timeline and the chat."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from reverie.core.chat.session import USER_SPEAKER
+
+
+def speaker_name(speaker: str) -> str:
+    """How a speaker is shown: the user's own chat turns read as "You"."""
+    return "You" if speaker == USER_SPEAKER else speaker
+
+
+def short_date(when: date | datetime) -> str:
+    """"Sun 8 Mar 2026": weekday, day without a leading zero, month, year."""
+    return f"{when:%a} {when.day} {when:%b %Y}"

@@ -1,0 +1,394 @@
+"""The main window: the timeline on the left, the chat on the right, jobs in the status bar.
+
+The window opens the facade through the job runner (loading the index and checking the
+models takes a second), showing "Opening your memories…" meanwhile. Import runs as a
+`Lane.WORK` job with a progress bar and a Cancel button in the status bar. Every job
+that changes the store ends in `JobRunner.changed`, from which the timeline and the
+counts refresh.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reverie.core.service import Reverie
+from reverie.core.types import Changes
+from reverie.desktop.chat_view import ChatPanel
+from reverie.desktop.jobs import Job, JobRunner, Lane
+from reverie.desktop.operations import ImportOutcome, import_and_extract
+from reverie.desktop.timeline_model import KindRole, TimelineModel
+
+log = logging.getLogger("reverie.desktop.window")
+
+Opener = Callable[[], Reverie]
+
+_OPENING_PAGE, _MAIN_PAGE = 0, 1
+SELECT_HINT = "Select a turn or memory to read it in full here."
+
+
+class TimelinePane(QWidget):
+    """The timeline tree, a hint when it is empty, and the selected item's full text."""
+
+    def __init__(self, model: TimelineModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Timeline pane")
+        self.model = model
+        title = QLabel("Timeline", self)
+        title.setObjectName("paneTitle")
+        self.hint = QLabel(
+            "Nothing here yet.\n\nImport a chat file with\nFile → Import chat file… (Ctrl+O).",
+            self,
+        )
+        self.hint.setAccessibleName("Empty timeline")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet(
+            "QLabel { background: palette(base); border: 1px solid palette(mid);"
+            " color: #6b6b6b; padding: 16px; }"
+        )
+        self.view = QTreeView(self)
+        self.view.setAccessibleName("Timeline")
+        self.view.setModel(model)
+        self.view.setHeaderHidden(True)
+        self.view.setUniformRowHeights(True)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setExpandsOnDoubleClick(True)
+        self.view.setStyleSheet("QTreeView::item { padding: 3px 2px; }")
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.hint)
+        self.detail = QLabel(self)
+        self.detail.setAccessibleName("Selected item")
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.detail.setMinimumHeight(self.fontMetrics().lineSpacing() * 4)
+        self.detail.setStyleSheet("color: #6b6b6b")
+        self.detail.setText(SELECT_HINT)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(title)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.detail)
+
+        model.modelReset.connect(self._fetch_first_page)
+        for signal in (model.rowsInserted, model.rowsRemoved, model.loaded):
+            signal.connect(self._update_hint)
+        self.view.selectionModel().selectionChanged.connect(self._show_selected)
+        self._update_hint()
+
+    @property
+    def showing_hint(self) -> bool:
+        """True when the timeline is empty and the import hint shows instead."""
+        return self.stack.currentWidget() is self.hint
+
+    def _fetch_first_page(self) -> None:
+        # The view fetches as it scrolls, but not while the hint hides it.
+        if self.model.canFetchMore(QModelIndex()):
+            self.model.fetchMore(QModelIndex())
+        self._update_hint()
+
+    def _update_hint(self) -> None:
+        self.stack.setCurrentWidget(self.hint if self.model.is_empty else self.view)
+        self.detail.setVisible(not self.model.is_empty)
+
+    def _show_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        indexes = selected.indexes()
+        if not indexes or indexes[0].data(KindRole) == "day":
+            self.detail.setStyleSheet("color: #6b6b6b")
+            self.detail.setText(SELECT_HINT)
+            return
+        self.detail.setStyleSheet("")
+        self.detail.setText(str(indexes[0].data(Qt.ItemDataRole.ToolTipRole)))
+
+    def expand_newest(self) -> None:
+        """Expand the newest day (fetching its items) so the pane is not a bare list."""
+        if self.model.rowCount() == 0 and self.model.canFetchMore(QModelIndex()):
+            self.model.fetchMore(QModelIndex())
+        if self.model.rowCount() > 0:
+            self.view.expand(self.model.index(0, 0))
+
+
+class MainWindow(QMainWindow):
+    """Reverie's window. Call `start()` after `show()` to open the facade."""
+
+    opened = Signal()
+    open_failed = Signal(str)
+
+    def __init__(self, opener: Opener, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Reverie")
+        self.setAccessibleName("Reverie")
+        self.resize(1180, 740)
+        self.exit_code = 0
+        self._opener = opener
+        self._box: QMessageBox | None = None
+        self._import_job: Job | None = None
+        self._turns_stored = False
+
+        self.runner = JobRunner(self)
+        self.timeline_model = TimelineModel()
+        self.timeline = TimelinePane(self.timeline_model)
+        self.chat = ChatPanel(self.runner)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setAccessibleName("Timeline and chat")
+        self.splitter.addWidget(self.timeline)
+        self.splitter.addWidget(self.chat)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 4)
+        self.splitter.setStretchFactor(1, 5)
+        self.splitter.setSizes([520, 640])
+
+        self.opening_label = QLabel("Opening your memories…")
+        self.opening_label.setAccessibleName("Opening")
+        self.opening_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.opening_label.setStyleSheet("color: #6b6b6b; font-size: 15pt")
+
+        main = QWidget()
+        layout = QVBoxLayout(main)
+        layout.setContentsMargins(10, 8, 10, 4)
+        layout.addWidget(self.splitter)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.opening_label)
+        self.pages.addWidget(main)
+        self.setCentralWidget(self.pages)
+        self.setStyleSheet("QLabel#paneTitle { font-weight: 600; padding: 2px 0; }")
+
+        self._build_actions()
+        self._build_status_bar()
+
+        self.runner.changed.connect(self._on_changed)
+        self.runner.busy_changed.connect(lambda _lane, _busy: self._update_actions())
+        self._update_actions()
+
+    # --- construction ---------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        self.import_action = QAction("&Import chat file…", self)
+        self.import_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.import_action.setStatusTip("Import a chat exported as JSON lines (.jsonl)")
+        self.import_action.triggered.connect(self.choose_import_file)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)
+        self.new_chat_action = QAction("&New conversation", self)
+        self.new_chat_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.new_chat_action.triggered.connect(self.chat.new_conversation)
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self.import_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        chat_menu = self.menuBar().addMenu("&Chat")
+        chat_menu.addAction(self.new_chat_action)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setAccessibleName("Status")
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Job progress")
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setAccessibleName("Cancel import")
+        self.cancel_button.clicked.connect(self.cancel_import)
+        self.counts_label = QLabel()
+        self.counts_label.setAccessibleName("Counts")
+        self.counts_label.setContentsMargins(8, 0, 8, 0)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
+        bar.addPermanentWidget(self.counts_label)
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    # --- opening --------------------------------------------------------------------
+
+    def start(self) -> Job:
+        """Open the facade in the background; the UI is enabled when it is open."""
+        self.pages.setCurrentIndex(_OPENING_PAGE)
+        self.statusBar().showMessage("Opening your memories…")
+        job = self.runner.open(self._opener)
+        job.succeeded.connect(self._on_opened)
+        job.failed.connect(self._on_open_failed)
+        return job
+
+    def _on_opened(self, facade: object) -> None:
+        assert isinstance(facade, Reverie)
+        self.timeline_model.set_facade(facade)
+        self.pages.setCurrentIndex(_MAIN_PAGE)
+        self.timeline.expand_newest()
+        self._update_counts()
+        self._update_actions()
+        self.statusBar().showMessage("Ready", 5000)
+        self.chat.input.setFocus()
+        self.opened.emit()
+
+    def _on_open_failed(self, message: str, is_bug: bool) -> None:
+        self.exit_code = 1
+        self.statusBar().clearMessage()
+        self.opening_label.setText("Reverie could not open your memories.")
+        box = self.show_problem("Reverie cannot start", message, is_bug=is_bug)
+        box.finished.connect(self.close)
+        self.open_failed.emit(message)
+
+    # --- import ---------------------------------------------------------------------
+
+    def choose_import_file(self) -> None:
+        """Ask for a .jsonl chat file and import it."""
+        if not self.import_action.isEnabled():
+            return
+        path, _filter = QFileDialog.getOpenFileName(
+            self,
+            "Import chat file",
+            str(Path.home()),
+            "Chat files (*.jsonl);;All files (*)",
+        )
+        if path:
+            self.start_import(path)
+
+    def start_import(self, path: str) -> Job:
+        """Import `path` and extract memories from it, as a job with progress."""
+        job = self.runner.run(Lane.WORK, "import", import_and_extract(path))
+        self._import_job = job
+        self._turns_stored = False
+        name = Path(path).name
+        job.progressed.connect(self._on_progress)
+        job.announced.connect(lambda _changes: self._on_turns_stored(name))
+        job.succeeded.connect(self._on_imported)
+        job.failed.connect(
+            lambda message, is_bug: self.show_problem(
+                f"Could not import {name}", message, is_bug=is_bug
+            )
+        )
+        job.cancelled.connect(self._on_import_cancelled)
+        job.finished.connect(self._on_import_finished)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.show()
+        self.statusBar().showMessage(f"Importing {name}…")
+        return job
+
+    def cancel_import(self) -> None:
+        """Ask the running import to stop."""
+        if self._import_job is not None:
+            self._import_job.cancel()
+            self.cancel_button.setEnabled(False)
+            self.statusBar().showMessage("Cancelling…")
+
+    def _on_progress(self, done: int, total: int, what: str) -> None:
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(min(done, max(total, 1)))
+        self.statusBar().showMessage(f"{what.capitalize()}: {done} of {total}")
+
+    def _on_turns_stored(self, name: str) -> None:
+        self._turns_stored = True
+        self.timeline.expand_newest()
+        self.statusBar().showMessage(f"Stored the turns of {name}; extracting memories…")
+
+    def _on_imported(self, outcome: object) -> None:
+        assert isinstance(outcome, ImportOutcome)
+        report = outcome.report
+        self.statusBar().showMessage(
+            f"Imported {Path(report.path).name}: {_plural(report.episodes_added, 'new turn')}"
+            f" ({report.episodes_skipped} already stored),"
+            f" {_plural(outcome.memories_added, 'memory', 'memories')} extracted"
+        )
+
+    def _on_import_cancelled(self) -> None:
+        if self._turns_stored:
+            text = (
+                "Extraction stopped: the turns are stored; memories not extracted yet"
+                " will be on the next import."
+            )
+        else:
+            text = "Import cancelled: nothing was stored."
+        self.statusBar().showMessage(text)
+
+    def _on_import_finished(self) -> None:
+        self._import_job = None
+        self.progress.hide()
+        self.cancel_button.hide()
+
+    # --- refreshing -----------------------------------------------------------------
+
+    def _on_changed(self, changes: Changes | None) -> None:
+        self.timeline_model.refresh(changes)
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        facade = self.runner.facade
+        if facade is None:
+            self.counts_label.clear()
+            return
+        # Four COUNT(*) reads: milliseconds, fine on the main thread (see timeline_model).
+        counts = facade.counts()
+        self.counts_label.setText(
+            f"{_plural(counts['sources'], 'source')} · {_plural(counts['episodes'], 'turn')}"
+            f" · {_plural(counts['memories'], 'memory', 'memories')}"
+        )
+
+    def _update_actions(self) -> None:
+        ready = self.runner.facade is not None
+        self.import_action.setEnabled(ready and not self.runner.busy(Lane.WORK))
+        self.new_chat_action.setEnabled(ready and not self.chat.answering)
+
+    # --- problems and closing -------------------------------------------------------
+
+    def show_problem(self, title: str, message: str, *, is_bug: bool = False) -> QMessageBox:
+        """Show a problem in a window-modal box without blocking the event loop."""
+        icon = QMessageBox.Icon.Critical if is_bug else QMessageBox.Icon.Warning
+        box = QMessageBox(icon, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setAccessibleName("Problem")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _result: self._forget_box(box))
+        self._box = box
+        box.open()
+        return box
+
+    @property
+    def problem_box(self) -> QMessageBox | None:
+        """The problem box currently shown, if any (tests read its text)."""
+        return self._box
+
+    def _forget_box(self, box: QMessageBox) -> None:
+        if self._box is box:
+            self._box = None
+
+    def shutdown(self) -> None:
+        """Cancel jobs, wait for them, close the facade. Safe to call twice."""
+        self.timeline_model.set_facade(None)
+        self.runner.shutdown()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closing the window stops jobs and closes the store before the app quits."""
+        if self.runner.busy(Lane.WORK) or self.runner.busy(Lane.CHAT):
+            self.statusBar().showMessage("Stopping running jobs…")
+        self.shutdown()
+        event.accept()
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
