@@ -9,6 +9,7 @@ file is refused as a whole, so nothing is ever half-imported.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,9 +41,27 @@ class ChatLine:
         return self.id if self.id is not None else str(self.line_no)
 
 
+@dataclass(frozen=True)
+class ChatFile:
+    """A parsed chat JSONL file and the SHA-256 of the bytes it was parsed from."""
+
+    lines: list[ChatLine]
+    sha256: str
+
+
+def read_chat_file(path: Path) -> ChatFile:
+    """Read `path` once: its lines (see `read_chat_jsonl`) and its digest."""
+    raw = _read_bytes(path)
+    return ChatFile(parse_chat_jsonl(path, raw), hashlib.sha256(raw).hexdigest())
+
+
 def read_chat_jsonl(path: Path) -> list[ChatLine]:
     """Parse `path` or raise `InputFileError` listing every bad line."""
-    raw = _read_bytes(path)
+    return parse_chat_jsonl(path, _read_bytes(path))
+
+
+def parse_chat_jsonl(path: Path, raw: bytes) -> list[ChatLine]:
+    """Parse the bytes of `path` or raise `InputFileError` listing every bad line."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

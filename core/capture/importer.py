@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reverie.core.capture.chat_jsonl import ChatLine, read_chat_jsonl
+from reverie.core.capture.chat_jsonl import ChatLine, read_chat_file
 from reverie.core.errors import InputFileError
 from reverie.core.jobs import Progress, check_cancel
 from reverie.core.store import records
@@ -60,7 +60,8 @@ def import_chat_jsonl(
     All checks happen before the one write transaction: a bad line, a conflict with
     stored text or a cancel leaves the store exactly as it was.
     """
-    lines = read_chat_jsonl(path)
+    chat_file = read_chat_file(path)
+    lines = chat_file.lines
     by_source = _group_by_source(lines)
     new: dict[str, list[NewEpisode]] = {}
     problems: list[tuple[int, str]] = []
@@ -76,7 +77,6 @@ def import_chat_jsonl(
     episodes = [e for group in new.values() for e in group]
     vectors = _embed(embedder, [f"{e.speaker}: {e.text}" for e in episodes], progress, cancel)
     check_cancel(cancel)
-    file_hash = hashlib.sha256(path.read_bytes()).hexdigest()
     names = {source_id_for(CHAT_SOURCE_KIND, ln.conversation): ln.conversation for ln in lines}
     offset = 0
     with store.ledger.transaction() as conn:
@@ -86,7 +86,9 @@ def import_chat_jsonl(
                 records.insert_episode(conn, source_id, episode)
                 records.store_vector(conn, episode.id, embedder.name, vectors[offset])
                 offset += 1
-            records.record_import(conn, source_id, str(path.resolve()), file_hash, len(group))
+            records.record_import(
+                conn, source_id, str(path.resolve()), chat_file.sha256, len(group)
+            )
     store.sync_index()
     log.info("imported %d episodes (%d already stored)", len(episodes), skipped)
     days = frozenset(e.time.date().isoformat() for e in episodes)
