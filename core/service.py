@@ -96,10 +96,6 @@ class Reverie:
         """Days holding anything, newest first."""
         return queries.timeline_days(self.store.ledger, offset, limit)
 
-    def timeline_day_total(self) -> int:
-        """How many days hold anything."""
-        return queries.day_total(self.store.ledger)
-
     def timeline_items(self, day: str) -> list[TimelineItem]:
         """The memories and episodes of one ISO day, newest first."""
         return queries.timeline_items(self.store.ledger, day)

@@ -50,14 +50,9 @@ class ChatFile:
 
 
 def read_chat_file(path: Path) -> ChatFile:
-    """Read `path` once: its lines (see `read_chat_jsonl`) and its digest."""
+    """Read `path` once: its lines and its digest; raise `InputFileError` listing bad lines."""
     raw = _read_bytes(path)
     return ChatFile(parse_chat_jsonl(path, raw), hashlib.sha256(raw).hexdigest())
-
-
-def read_chat_jsonl(path: Path) -> list[ChatLine]:
-    """Parse `path` or raise `InputFileError` listing every bad line."""
-    return parse_chat_jsonl(path, _read_bytes(path))
 
 
 def parse_chat_jsonl(path: Path, raw: bytes) -> list[ChatLine]:

@@ -91,15 +91,6 @@ def timeline_days(ledger: Ledger, offset: int, limit: int) -> list[DayCount]:
     return [DayCount(row["day"], int(row["n"])) for row in ledger.query(_DAYS, (limit, offset))]
 
 
-def day_total(ledger: Ledger) -> int:
-    """How many distinct days hold anything."""
-    row = ledger.query(
-        "SELECT COUNT(*) FROM (SELECT day FROM episodes UNION"
-        " SELECT day FROM memories WHERE status != 'forgotten')"
-    )[0]
-    return int(row[0])
-
-
 def timeline_items(ledger: Ledger, day: str) -> list[TimelineItem]:
     """The memories and episodes of one day, newest first (memories before their turns)."""
     rows = ledger.query(

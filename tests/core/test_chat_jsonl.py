@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reverie.core.capture.chat_jsonl import read_chat_jsonl
+from reverie.core.capture.chat_jsonl import ChatLine, read_chat_file
 from reverie.core.errors import BadInput, InputFileError
 
 
@@ -17,6 +17,10 @@ def write_lines(path: Path, *lines: object) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def read_chat_jsonl(path: Path) -> list[ChatLine]:
+    return read_chat_file(path).lines
 
 
 def turn(**overrides: object) -> dict[str, object]:
