@@ -7,6 +7,7 @@ import os
 
 from reverie.core.config import Settings, resolve_data_dir
 from reverie.core.service import Reverie
+from reverie.core.store.keys import Unlocker, default_unlocker
 from reverie.core.store.store import Store
 from reverie.models.base import LLM, Embedder
 
@@ -19,10 +20,13 @@ def open_reverie(
     llm: LLM | None = None,
     embedder: Embedder | None = None,
     settings: Settings | None = None,
+    unlocker: Unlocker | None = None,
 ) -> Reverie:
     """Open Reverie on a data directory with the given (or the bundled) models.
 
-    Order: data directory → embedder → store (lock, ledger, index, reconcile) → LLM
+    The ledger's key comes from `unlocker` (default: the OS keyring, else a passphrase
+    from `$REVERIE_PASSPHRASE`). Order: data directory → embedder → store (lock, key,
+    ledger, index, reconcile) → LLM
     (loaded lazily on first use) → facade. `Reverie.close` undoes it in reverse.
     """
     directory = resolve_data_dir(data_dir)
@@ -32,7 +36,7 @@ def open_reverie(
         from reverie.models import default_embedder
 
         embedder = default_embedder()
-    store = Store(directory, embedder.name)
+    store = Store(directory, embedder.name, unlocker or default_unlocker())
     try:
         added, removed = store.reconcile()
         log.info("store open; index reconciled (+%d, -%d)", added, removed)

@@ -40,6 +40,14 @@ class StoreError(EnvironmentProblem):
     """The store cannot be opened or used (newer schema, unreadable file, ...)."""
 
 
+class WrongKey(StoreError):
+    """The key or passphrase does not open this ledger; nothing was changed."""
+
+
+class PassphraseRequired(EnvironmentProblem):
+    """No usable keyring and no passphrase was given: nothing was opened or written."""
+
+
 class ModelError(EnvironmentProblem):
     """A model file is missing, fails verification, or cannot be loaded."""
 

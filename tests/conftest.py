@@ -14,6 +14,7 @@ import pytest
 from reverie.core.compose import open_reverie
 from reverie.core.service import Reverie
 from reverie.models.base import LLM, Embedder
+from tests.keyring_double import MemoryKeyring
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CHAT = REPO / "resources" / "samples" / "week-with-sam.jsonl"
@@ -52,6 +53,20 @@ def open_store(
     yield opener
     for reverie in opened:
         reverie.close()
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """A fresh in-memory keyring for each test, as if the OS had a secure one."""
+    import keyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)
 
 
 @pytest.fixture

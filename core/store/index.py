@@ -46,6 +46,22 @@ class VectorIndex:
             configuration={"hnsw": {"space": "cosine"}},
         )
 
+    def probe(self, item_id: str, vector: np.ndarray) -> bool:
+        """True when searching with an item's own vector finds that item first.
+
+        A damaged HNSW file may still answer `count`; this catches that.
+        """
+        found = self.nearest(vector, 1)
+        # Items with identical text share a vector: any exact match will do.
+        return bool(found) and (found[0][0] == item_id or found[0][1] < 1e-4)
+
+    def close(self) -> None:
+        """Release Chroma's files and threads; the index is unusable afterwards."""
+        # PersistentClient has close(); the ClientAPI protocol it is typed as does not.
+        close = getattr(self._client, "close", None)
+        if close is not None:
+            close()
+
     def upsert(self, entries: Sequence[IndexEntry], vectors: np.ndarray) -> None:
         """Add or replace items and their vectors."""
         if not entries:

@@ -102,6 +102,69 @@ MIGRATIONS: tuple[str, ...] = (
         tokenize = 'porter unicode61 remove_diacritics 2'
     );
     """,
+    # 2: undoable batches, per-day counts kept by triggers (the timeline reads them at
+    # any size), tombstones so a forgotten turn is never imported again, a small
+    # key-value table, indexes for the timeline's filters, and FTS5 secure-delete so a
+    # deleted row's words leave the full-text index at once.
+    """
+    CREATE TABLE batches (
+        id TEXT PRIMARY KEY,
+        actor TEXT NOT NULL,
+        label TEXT NOT NULL,
+        at TEXT NOT NULL,
+        undone_by TEXT
+    );
+    INSERT INTO batches (id, actor, label, at)
+        SELECT batch, MIN(actor), 'extraction', MIN(at) FROM history GROUP BY batch;
+    ALTER TABLE history ADD COLUMN undone_by TEXT;
+    CREATE INDEX history_by_batch ON history (batch, seq);
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    CREATE TABLE forgotten (
+        source_id TEXT NOT NULL,
+        locator TEXT NOT NULL,  -- '' stands for the whole source
+        at TEXT NOT NULL,
+        PRIMARY KEY (source_id, locator)
+    ) WITHOUT ROWID;
+    CREATE TABLE day_counts (
+        day TEXT PRIMARY KEY,
+        episodes INTEGER NOT NULL DEFAULT 0,
+        memories INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    INSERT INTO day_counts (day, episodes, memories)
+        SELECT day, SUM(e), SUM(m) FROM (
+            SELECT day, 1 AS e, 0 AS m FROM episodes
+            UNION ALL SELECT day, 0, 1 FROM memories WHERE status IN ('active', 'superseded')
+        ) GROUP BY day;
+    CREATE TRIGGER episodes_count_insert AFTER INSERT ON episodes BEGIN
+        INSERT INTO day_counts (day, episodes, memories) VALUES (NEW.day, 1, 0)
+            ON CONFLICT (day) DO UPDATE SET episodes = episodes + 1;
+    END;
+    CREATE TRIGGER episodes_count_delete AFTER DELETE ON episodes BEGIN
+        UPDATE day_counts SET episodes = episodes - 1 WHERE day = OLD.day;
+    END;
+    CREATE TRIGGER memories_count_insert AFTER INSERT ON memories
+    WHEN NEW.status IN ('active', 'superseded') BEGIN
+        INSERT INTO day_counts (day, episodes, memories) VALUES (NEW.day, 0, 1)
+            ON CONFLICT (day) DO UPDATE SET memories = memories + 1;
+    END;
+    CREATE TRIGGER memories_count_delete AFTER DELETE ON memories
+    WHEN OLD.status IN ('active', 'superseded') BEGIN
+        UPDATE day_counts SET memories = memories - 1 WHERE day = OLD.day;
+    END;
+    CREATE TRIGGER memories_count_update AFTER UPDATE OF status, day ON memories BEGIN
+        UPDATE day_counts SET memories = memories - 1
+            WHERE day = OLD.day AND OLD.status IN ('active', 'superseded');
+        INSERT INTO day_counts (day, episodes, memories)
+            SELECT NEW.day, 0, 1 WHERE NEW.status IN ('active', 'superseded')
+            ON CONFLICT (day) DO UPDATE SET memories = memories + 1;
+    END;
+    CREATE INDEX day_counts_nonempty ON day_counts (day) WHERE episodes + memories > 0;
+    CREATE INDEX episodes_by_source ON episodes (source_id, day, ts);
+    CREATE INDEX memories_by_kind ON memories (kind, day, valid_from_ts);
+    CREATE INDEX memories_by_about ON memories (about COLLATE NOCASE, day, valid_from_ts);
+    CREATE INDEX memories_by_status ON memories (status, day);
+    INSERT INTO fts (fts, rank) VALUES ('secure-delete', 1);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -109,25 +172,26 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def migrate(conn: Any) -> int:
     """Bring the ledger on `conn` to `SCHEMA_VERSION`; return the version found."""
-    found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    found = schema_version(conn)
     if found > SCHEMA_VERSION:
         raise StoreError(
             f"this data directory was written by a newer Reverie (schema {found}, "
             f"this one knows {SCHEMA_VERSION}); update Reverie to open it"
         )
     for version in range(found, SCHEMA_VERSION):
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in _statements(MIGRATIONS[version]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version + 1}")
+            # executescript runs the whole script, triggers included, as written.
+            conn.executescript(
+                f"BEGIN IMMEDIATE;{MIGRATIONS[version]};PRAGMA user_version = {version + 1};"
+                "COMMIT;"
+            )
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
     return found
 
 
-def _statements(script: str) -> list[str]:
-    # Scripts hold no semicolons inside literals, so a split is exact here.
-    return [part.strip() for part in script.split(";") if part.strip()]
+def schema_version(conn: Any) -> int:
+    """The schema version the ledger on `conn` is at."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])

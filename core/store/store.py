@@ -3,73 +3,167 @@
 Writes land in the ledger first, together with an outbox row per item whose vector must
 reach the index. `sync_index` applies the outbox and clears it, so an index update that
 did not happen (crash, error) is replayed on the next sync; `reconcile` compares the
-whole index with the ledger at start-up.
+whole index with the ledger at start-up. An index that cannot be read, or that no
+longer finds an item by its own vector, is rebuilt from the vectors the ledger keeps:
+no model runs for that.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
 
+from reverie.core.jobs import Progress, check_cancel, no_progress
 from reverie.core.store.index import IndexEntry, VectorIndex
-from reverie.core.store.ledger import Ledger
+from reverie.core.store.keys import Unlocker
 from reverie.core.store.lock import DataDirLock
+from reverie.core.store.vault import change_key, open_ledger
 
 log = logging.getLogger("reverie.store")
 
-LEDGER_FILE = "ledger.db"
 INDEX_DIR = "index"
+PROBES = 3
+# Set while the index may still hold vectors of forgotten items (until compaction).
+NEEDS_COMPACTION = "index_needs_compaction"
 
 
 class Store:
     """Owns a data directory: its lock, its ledger and its vector index."""
 
-    def __init__(self, data_dir: Path, embedding_model: str) -> None:
+    def __init__(self, data_dir: Path, embedding_model: str, unlocker: Unlocker) -> None:
         self.data_dir = data_dir
         self.embedding_model = embedding_model
         self._closed = False
+        self._index_lock = threading.Lock()
         self._lock = DataDirLock(data_dir)
         self._lock.acquire()
         try:
-            self.ledger = Ledger(data_dir / LEDGER_FILE)
-            self.index = VectorIndex(data_dir / INDEX_DIR, embedding_model)
+            self.ledger = open_ledger(data_dir, unlocker)
+            self.index = self._open_index()
         except BaseException:
             self._lock.release()
             raise
 
     def sync_index(self) -> int:
         """Apply pending index changes from the outbox; return how many were applied."""
-        pending = self.ledger.query("SELECT seq, item_id, op FROM index_outbox ORDER BY seq")
-        if not pending:
-            return 0
-        upserts = sorted({row["item_id"] for row in pending if row["op"] == "upsert"})
-        deletes = sorted({row["item_id"] for row in pending if row["op"] == "delete"})
-        self._upsert_from_ledger(upserts)
-        self.index.delete(deletes)
-        last = pending[-1]["seq"]
-        with self.ledger.transaction() as conn:
-            conn.execute("DELETE FROM index_outbox WHERE seq <= ?", (last,))
-        return len(pending)
+        with self._index_lock:
+            pending = self.ledger.query("SELECT seq, item_id, op FROM index_outbox ORDER BY seq")
+            if not pending:
+                return 0
+            upserts = sorted({row["item_id"] for row in pending if row["op"] == "upsert"})
+            deletes = sorted({row["item_id"] for row in pending if row["op"] == "delete"})
+            self.index.delete(deletes)
+            self._upsert_from_ledger(upserts)
+            last = pending[-1]["seq"]
+            with self.ledger.transaction() as conn:
+                conn.execute("DELETE FROM index_outbox WHERE seq <= ?", (last,))
+            return len(pending)
 
     def reconcile(self) -> tuple[int, int]:
         """Make the index hold exactly the ledger's vectors: (added, removed)."""
         self.sync_index()
-        wanted = {
-            row["item_id"]
-            for row in self.ledger.query(
-                "SELECT item_id FROM vectors WHERE model = ?", (self.embedding_model,)
-            )
-        }
-        present = self.index.ids()
-        missing = sorted(wanted - present)
-        orphaned = sorted(present - wanted)
-        self._upsert_from_ledger(missing)
-        self.index.delete(orphaned)
+        with self._index_lock:
+            wanted = {
+                row["item_id"]
+                for row in self.ledger.query(
+                    "SELECT item_id FROM vectors WHERE model = ?", (self.embedding_model,)
+                )
+            }
+            present = self.index.ids()
+            missing = sorted(wanted - present)
+            orphaned = sorted(present - wanted)
+            self._upsert_from_ledger(missing)
+            self.index.delete(orphaned)
         if missing or orphaned:
             log.warning("index reconciled: %d added, %d removed", len(missing), len(orphaned))
         return len(missing), len(orphaned)
+
+    def rebuild_index(
+        self, progress: Progress = no_progress, cancel: threading.Event | None = None
+    ) -> int:
+        """Throw the vector index away and build it again from the ledger; return its size.
+
+        Also the way to compact it: Chroma keeps deleted vectors in its files until then.
+        A cancelled rebuild leaves a smaller but correct index, which the next start
+        completes.
+        """
+        with self._index_lock:
+            self.index.close()
+            self._remove_index_files()
+            self.index = VectorIndex(self.data_dir / INDEX_DIR, self.embedding_model)
+            return self._fill_index(progress, cancel)
+
+    def _fill_index(self, progress: Progress, cancel: threading.Event | None) -> int:
+        ids = [
+            row["item_id"]
+            for row in self.ledger.query(
+                "SELECT item_id FROM vectors WHERE model = ? ORDER BY rowid",
+                (self.embedding_model,),
+            )
+        ]
+        with self.ledger.transaction() as conn:
+            conn.execute("DELETE FROM index_outbox")
+        for start in range(0, len(ids), 512):
+            check_cancel(cancel)
+            self._upsert_from_ledger(ids[start : start + 512])
+            progress(min(start + 512, len(ids)), len(ids), "rebuilding the search index")
+        self.set_meta(NEEDS_COMPACTION, None)
+        return self.index.count()
+
+    def set_meta(self, key: str, value: str | None) -> None:
+        """Set (or with None, clear) a value in the ledger's meta table."""
+        with self.ledger.transaction() as conn:
+            if value is None:
+                conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def meta(self, key: str) -> str | None:
+        """A value from the ledger's meta table, or None."""
+        rows = self.ledger.query("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0]["value"]) if rows else None
+
+    def change_key(self, unlocker: Unlocker, to_keyring: bool) -> None:
+        """Re-encrypt the ledger under a new passphrase, or move its key to the keyring."""
+        with self._index_lock:
+            self.ledger = change_key(self.data_dir, self.ledger, unlocker, to_keyring)
+
+    def _open_index(self) -> VectorIndex:
+        path = self.data_dir / INDEX_DIR
+        index: VectorIndex | None = None
+        try:
+            index = VectorIndex(path, self.embedding_model)
+            self._check_index(index)
+        except Exception as exc:  # Chroma raises many kinds on damaged files
+            log.warning("search index unusable (%s); rebuilding it from the ledger",
+                        type(exc).__name__)
+            if index is not None:
+                index.close()
+            self._remove_index_files()
+            index = VectorIndex(path, self.embedding_model)
+            self.index = index
+            self._fill_index(no_progress, None)
+        return index
+
+    def _check_index(self, index: VectorIndex) -> None:
+        rows = self.ledger.query(
+            "SELECT item_id, vector FROM vectors WHERE model = ? ORDER BY random() LIMIT ?",
+            (self.embedding_model, PROBES),
+        )
+        present = index.ids()
+        for row in rows:
+            vector = np.frombuffer(row["vector"], dtype=np.float32)
+            if row["item_id"] in present and not index.probe(row["item_id"], vector):
+                raise RuntimeError("the index does not find an item by its own vector")
+
+    def _remove_index_files(self) -> None:
+        path = self.data_dir / INDEX_DIR
+        if path.exists():
+            shutil.rmtree(path)
 
     def _upsert_from_ledger(self, item_ids: list[str], batch: int = 512) -> None:
         for start in range(0, len(item_ids), batch):
@@ -91,11 +185,12 @@ class Store:
             self.index.upsert(entries, vectors)
 
     def close(self) -> None:
-        """Close the ledger and release the data directory; safe to call twice."""
+        """Close the index and the ledger and release the data directory; safe twice."""
         if self._closed:
             return
         self._closed = True
         try:
+            self.index.close()
             self.ledger.close()
         finally:
             self._lock.release()

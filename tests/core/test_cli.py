@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.locomo import DEV_DIR, write_jsonl
+from tests.ledger_access import cli_env
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,7 @@ def reverie(
     script = Path(sys.executable).with_name("reverie")
     return subprocess.run(
         [str(script), "--data-dir", str(data_dir), *args],
-        capture_output=True, text=True, timeout=600, env=env, check=False,
+        capture_output=True, text=True, timeout=600, env=env or cli_env(), check=False,
     )
 
 
@@ -132,7 +132,7 @@ def test_usage_errors_are_explained(conv30: tuple[Path, Path]) -> None:
 
 
 def test_without_a_display_the_app_explains_how_to_run_headless(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items()
+    env = {k: v for k, v in cli_env().items()
            if k not in {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}}
     done = reverie(tmp_path, env=env)
     assert done.returncode == 2

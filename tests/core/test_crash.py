@@ -14,18 +14,29 @@ from sqlcipher3 import dbapi2 as sqlite
 
 from bench.locomo import DEV_DIR, chat_lines
 from reverie.core.compose import open_reverie
+from reverie.core.errors import WrongKey
+from reverie.core.store.keys import Unlocker
 from reverie.models.base import LLM, Embedder
+from tests.ledger_access import CLI_PASSPHRASE, cli_env, ledger_connection
 
 pytestmark = pytest.mark.slow
 
 TURNS = 60
 
 
-def count(ledger: Path, sql: str) -> int:
+def passphrase(_request: object) -> str:
+    """The passphrase the subprocess was given."""
+    return CLI_PASSPHRASE
+
+
+def count(data: Path, sql: str) -> int:
     """A count read from another process's ledger while it writes; 0 before it exists."""
-    if not ledger.exists():
+    if not (data / "ledger.db").exists() or not (data / "key.json").exists():
         return 0
-    conn = sqlite.connect(f"file:{ledger}?mode=ro", uri=True)
+    try:
+        conn = ledger_connection(data)
+    except WrongKey:
+        return 0  # the first page is not written yet
     try:
         return int(conn.execute(sql).fetchone()[0])
     except sqlite.OperationalError:
@@ -43,15 +54,14 @@ def test_killed_import_resumes_without_loss_or_duplicates(
     jsonl = tmp_path / "conv-30-head.jsonl"
     jsonl.write_text("".join(json.dumps(t) + "\n" for t in turns), encoding="utf-8")
     data = tmp_path / "data"
-    ledger = data / "ledger.db"
     script = Path(sys.executable).with_name("reverie")
     process = subprocess.Popen(
         [str(script), "--data-dir", str(data), "import", str(jsonl)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=cli_env(),
     )
     try:
         deadline = time.monotonic() + 300
-        while count(ledger, "SELECT COUNT(*) FROM memories") < 2:
+        while count(data, "SELECT COUNT(*) FROM memories") < 2:
             assert process.poll() is None, "the import ended before it could be killed"
             assert time.monotonic() < deadline, "no memories after 5 minutes"
             time.sleep(0.2)
@@ -59,7 +69,9 @@ def test_killed_import_resumes_without_loss_or_duplicates(
     finally:
         process.wait(timeout=30)
 
-    reverie = open_reverie(data, llm=bundled_llm, embedder=bundled_embedder)
+    reverie = open_reverie(
+        data, llm=bundled_llm, embedder=bundled_embedder, unlocker=Unlocker(None, passphrase)
+    )
     try:
         store = reverie.store
         assert store.ledger.query("PRAGMA integrity_check")[0][0] == "ok"

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlcipher3 import dbapi2 as sqlite
 
 from reverie.core.errors import DataDirLocked, StoreError
 from reverie.core.service import Reverie
+from reverie.core.store.keys import default_unlocker
 from reverie.core.store.schema import SCHEMA_VERSION
-from reverie.core.store.store import LEDGER_FILE, Store
+from reverie.core.store.store import Store
 
 
 def test_schema_is_versioned(open_store: Callable[..., Reverie]) -> None:
@@ -20,27 +20,32 @@ def test_schema_is_versioned(open_store: Callable[..., Reverie]) -> None:
     assert version == SCHEMA_VERSION >= 1
 
 
+def store_at(data: Path) -> Store:
+    """A store on `data` keyed through the tests' in-memory keyring."""
+    return Store(data, "test-model", default_unlocker())
+
+
 def test_a_ledger_from_a_newer_reverie_is_refused(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    data.mkdir()
-    conn = sqlite.connect(str(data / LEDGER_FILE))
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
-    conn.close()
+    store = store_at(data)
+    with store.ledger.transaction() as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    store.close()
     with pytest.raises(StoreError, match="newer Reverie"):
-        Store(data, "test-model")
+        store_at(data)
     # The refused open released its lock: the directory can be opened again.
     with pytest.raises(StoreError):
-        Store(data, "test-model")
+        store_at(data)
 
 
 def test_one_process_owns_a_data_directory(tmp_path: Path) -> None:
-    first = Store(tmp_path, "test-model")
+    first = store_at(tmp_path)
     try:
         with pytest.raises(DataDirLocked, match="in use by Reverie"):
-            Store(tmp_path, "test-model")
+            store_at(tmp_path)
     finally:
         first.close()
-    Store(tmp_path, "test-model").close()
+    store_at(tmp_path).close()
 
 
 def test_pending_index_changes_are_replayed(
