@@ -89,6 +89,8 @@ class TimelineItem:
     text: str
     time: datetime
     label: str  # speaker for episodes, memory kind for memories
+    status: str | None = None  # a memory's status; None for episodes
+    pinned: bool = False
 
 
 @dataclass(frozen=True)

@@ -77,36 +77,56 @@ def _memory_sources(ledger: Ledger, memory_ids: list[str]) -> dict[str, tuple[So
     return {key: tuple(value) for key, value in cited.items()}
 
 
-_DAYS = (
-    "SELECT day, SUM(n) AS n FROM ("
-    " SELECT day, COUNT(*) AS n FROM episodes GROUP BY day"
-    " UNION ALL SELECT day, COUNT(*) AS n FROM memories"
-    " WHERE status != 'forgotten' GROUP BY day)"
-    " GROUP BY day ORDER BY day DESC LIMIT ? OFFSET ?"
-)
+VISIBLE = ("active", "superseded")  # what the timeline shows; archived is hidden
 
 
 def timeline_days(ledger: Ledger, offset: int, limit: int) -> list[DayCount]:
-    """Days that hold anything, newest first, with how many items each holds."""
-    return [DayCount(row["day"], int(row["n"])) for row in ledger.query(_DAYS, (limit, offset))]
+    """Days that hold anything, newest first, with how many items each holds.
+
+    Read from `day_counts`, which triggers keep exact, so this costs the same at a
+    million memories as at ten.
+    """
+    rows = ledger.query(
+        "SELECT day, episodes + memories AS n FROM day_counts WHERE episodes + memories > 0"
+        " ORDER BY day DESC LIMIT ? OFFSET ?",
+        (limit, offset),
+    )
+    return [DayCount(row["day"], int(row["n"])) for row in rows]
 
 
-def timeline_items(ledger: Ledger, day: str) -> list[TimelineItem]:
-    """The memories and episodes of one day, newest first (memories before their turns)."""
+def timeline_page(
+    ledger: Ledger, day: str, offset: int = 0, limit: int = 200, kind: str | None = None
+) -> list[TimelineItem]:
+    """One page of a day's memories and episodes, newest first (memories before turns).
+
+    `kind` keeps only memories of that kind (episodes are left out then).
+    """
+    memory_filter = " AND kind = ?" if kind else ""
+    episodes = "" if kind else (
+        " UNION ALL SELECT id, 'episode', text, time, ts, speaker, 0, seq, NULL, 0"
+        " FROM episodes WHERE day = ?"
+    )
+    params: list[object] = [day, *VISIBLE, *([kind] if kind else []), *([] if kind else [day])]
     rows = ledger.query(
         "SELECT id, 'memory' AS kind, text, valid_from AS time, valid_from_ts AS ts,"
-        " kind AS label, 1 AS rank, seq FROM memories WHERE day = ? AND status != 'forgotten'"
-        " UNION ALL SELECT id, 'episode', text, time, ts, speaker, 0, seq FROM episodes"
-        " WHERE day = ? ORDER BY ts DESC, rank DESC, seq DESC",
-        (day, day),
+        " kind AS label, 1 AS rank, seq, status, pinned FROM memories"
+        f" WHERE day = ? AND status IN (?, ?){memory_filter}{episodes}"
+        " ORDER BY ts DESC, rank DESC, seq DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
     )
     return [
         TimelineItem(
             id=row["id"], kind=ItemKind(row["kind"]), text=row["text"],
             time=datetime.fromisoformat(row["time"]), label=row["label"],
+            status=row["status"], pinned=bool(row["pinned"]),
         )
         for row in rows
     ]
+
+
+def timeline_items(ledger: Ledger, day: str) -> list[TimelineItem]:
+    """Every memory and episode of one day, newest first (memories before their turns)."""
+    return timeline_page(ledger, day, 0, -1)
 
 
 def counts(ledger: Ledger) -> dict[str, int]:
