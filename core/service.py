@@ -17,11 +17,13 @@ from pathlib import Path
 from reverie.core.capture.importer import import_chat_jsonl
 from reverie.core.chat.session import ChatAnswer, ChatService, Conversation
 from reverie.core.config import Settings
+from reverie.core.editing import MemoryEditor
 from reverie.core.errors import BadInput
 from reverie.core.extract.extractor import ExtractionResult, Extractor
 from reverie.core.jobs import Progress, no_progress
 from reverie.core.retrieve.search import Searcher
 from reverie.core.store import queries
+from reverie.core.store.keys import Unlocker
 from reverie.core.store.store import Store
 from reverie.core.types import Changes, DayCount, Hit, ImportReport, TimelineItem
 from reverie.models.base import LLM, Embedder, TokenCallback
@@ -43,6 +45,8 @@ class Reverie:
         self._searcher = Searcher(store, embedder, settings)
         self._extractor = Extractor(store, llm, embedder, settings)
         self._chat = ChatService(store, self._searcher, llm, embedder, settings)
+        self.memories = MemoryEditor(store, embedder)
+        """Add, edit, pin, archive, supersede, undo and forget memories."""
 
     @property
     def data_dir(self) -> Path:
@@ -137,6 +141,16 @@ class Reverie:
         partial.write_text(json.dumps(document, ensure_ascii=False, indent=1), encoding="utf-8")
         partial.replace(target)
         return len(items)
+
+    def rebuild_index(
+        self, *, progress: Progress = no_progress, cancel: threading.Event | None = None
+    ) -> int:
+        """Rebuild the search index from the ledger (no model runs); return its size."""
+        return self.store.rebuild_index(progress, cancel)
+
+    def change_key(self, unlocker: Unlocker, *, to_keyring: bool) -> None:
+        """Re-encrypt under a new passphrase from `unlocker`, or move the key to the keyring."""
+        self.store.change_key(unlocker, to_keyring)
 
     def close(self) -> None:
         """Release the store; models are freed with the process."""

@@ -109,11 +109,16 @@ class Changes:
     memories_added: int = 0
     memories_changed: int = 0
     days: frozenset[str] = field(default_factory=frozenset)
+    episodes_removed: int = 0
+    memories_removed: int = 0
 
     @property
     def empty(self) -> bool:
         """True when nothing was changed."""
-        return not (self.episodes_added or self.memories_added or self.memories_changed)
+        return not (
+            self.episodes_added or self.memories_added or self.memories_changed
+            or self.episodes_removed or self.memories_removed
+        )
 
     def __add__(self, other: Changes) -> Changes:
         return Changes(
@@ -121,7 +126,24 @@ class Changes:
             self.memories_added + other.memories_added,
             self.memories_changed + other.memories_changed,
             self.days | other.days,
+            self.episodes_removed + other.episodes_removed,
+            self.memories_removed + other.memories_removed,
         )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded change to a memory (its text, if any, is in `before`/`after`)."""
+
+    seq: int
+    batch: str
+    memory_id: str
+    actor: Actor
+    action: str
+    before: dict[str, object] | None
+    after: dict[str, object] | None
+    at: datetime
+    undone_by: str | None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ log = logging.getLogger("reverie.capture")
 
 EMBED_BATCH = 64
 CHAT_SOURCE_KIND = "chat"
+FORGOTTEN = "forgotten"  # in place of a text hash: the user forgot this turn
+WHOLE_SOURCE = ""  # the tombstone locator that stands for a whole source
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ def import_chat_jsonl(
     skipped = 0
     for source_id, source_lines in by_source.items():
         stored = _stored_hashes(store, source_id)
+        if stored.get(WHOLE_SOURCE) == FORGOTTEN:
+            skipped += len(source_lines)  # the user forgot this conversation: never again
+            continue
         fresh, conflicts, already = _fresh_episodes(source_id, source_lines, stored)
         new[source_id] = fresh
         problems.extend(conflicts)
@@ -78,6 +83,7 @@ def import_chat_jsonl(
     vectors = _embed(embedder, [f"{e.speaker}: {e.text}" for e in episodes], progress, cancel)
     check_cancel(cancel)
     names = {source_id_for(CHAT_SOURCE_KIND, ln.conversation): ln.conversation for ln in lines}
+    names = {source_id: name for source_id, name in names.items() if source_id in new}
     offset = 0
     with store.ledger.transaction() as conn:
         for source_id, group in new.items():
@@ -107,7 +113,12 @@ def _stored_hashes(store: Store, source_id: str) -> dict[str, str]:
     rows = store.ledger.query(
         "SELECT locator, text_sha256 FROM episodes WHERE source_id = ?", (source_id,)
     )
-    return {row["locator"]: row["text_sha256"] for row in rows}
+    hashes = {row["locator"]: row["text_sha256"] for row in rows}
+    for row in store.ledger.query(
+        "SELECT locator FROM forgotten WHERE source_id = ?", (source_id,)
+    ):
+        hashes[row["locator"]] = FORGOTTEN
+    return hashes
 
 
 def _fresh_episodes(
@@ -119,7 +130,7 @@ def _fresh_episodes(
     for line in lines:
         digest = hashlib.sha256(f"{line.speaker}\0{line.text}".encode()).hexdigest()
         known = stored.get(line.locator)
-        if known == digest:
+        if known in (digest, FORGOTTEN):
             already += 1
             continue
         if known is not None:

@@ -110,13 +110,14 @@ class Extractor:
         """
         rows = self.pending(episode_ids)
         tally = _Tally(Changes())
+        batch = records.new_batch_id()  # one run, undone as one
         for done, row in enumerate(rows):
             check_cancel(cancel)
             progress(done, len(rows), "extracting memories")
             candidates = self._candidates(row, tally, cancel)
             kept = self._without_duplicates(row["speaker"], candidates)
             tally.duplicates += len(candidates) - len(kept)
-            committed = self._commit(row, kept)
+            committed = self._commit(row, kept, batch)
             tally.changes = tally.changes + committed
             if on_changes is not None and committed.memories_added:
                 on_changes(committed)
@@ -192,7 +193,7 @@ class Extractor:
                 kept.append(candidate)
         return kept
 
-    def _commit(self, row: Any, kept: list[_Candidate]) -> Changes:
+    def _commit(self, row: Any, kept: list[_Candidate], batch: str) -> Changes:
         when = datetime.fromisoformat(row["time"])
         memories = [
             NewMemory(
@@ -204,8 +205,10 @@ class Extractor:
         ]
         vectors = self._embedder.embed([m.text for m in memories])
         with self._store.ledger.transaction() as conn:
+            if memories:
+                records.ensure_batch(conn, batch, Actor.EXTRACTOR, "extraction")
             for memory, vector in zip(memories, vectors, strict=True):
-                records.insert_memory(conn, memory, "extract-" + row["id"], Actor.EXTRACTOR)
+                records.insert_memory(conn, memory, batch, Actor.EXTRACTOR)
                 records.store_vector(conn, memory.id, self._embedder.name, vector)
             records.mark_extracted(conn, [row["id"]])
         if memories:

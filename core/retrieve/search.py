@@ -12,7 +12,7 @@ from reverie.core.retrieve.keyword import keyword_search
 from reverie.core.store.queries import items_by_id
 from reverie.core.store.store import Store
 from reverie.core.timeutil import to_ts
-from reverie.core.types import Hit, ItemKind
+from reverie.core.types import Hit, ItemKind, MemoryStatus
 from reverie.models.base import Embedder
 
 log = logging.getLogger("reverie.retrieve")
@@ -46,6 +46,8 @@ class Searcher:
             record = records.get(item_id)
             if record is None or (max_ts is not None and record.ts > max_ts):
                 continue
+            if record.status == MemoryStatus.ARCHIVED:
+                continue  # kept for undo and the archive view, not for answers
             hits.append(
                 Hit(
                     id=record.id, kind=record.kind, text=record.text, score=score,

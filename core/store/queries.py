@@ -14,7 +14,9 @@ _EPISODES = (
     "SELECT e.id, e.text, e.time, e.ts, e.speaker, e.locator, s.name AS source_name"
     " FROM episodes e JOIN sources s ON s.id = e.source_id"
 )
-_MEMORIES = "SELECT id, kind, text, valid_from AS time, valid_from_ts AS ts, about FROM memories"
+_MEMORIES = (
+    "SELECT id, kind, text, valid_from AS time, valid_from_ts AS ts, about, status FROM memories"
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class ItemRecord:
     ts: float
     label: str
     sources: tuple[SourceRef, ...]
+    status: str | None = None  # a memory's status; None for episodes
 
 
 def items_by_id(ledger: Ledger, item_ids: Sequence[str]) -> dict[str, ItemRecord]:
@@ -57,7 +60,7 @@ def _memory_record(row: Any, sources: tuple[SourceRef, ...]) -> ItemRecord:
     kind = ItemKind.SUMMARY if row["kind"] == "summary" else ItemKind.MEMORY
     return ItemRecord(
         id=row["id"], kind=kind, text=row["text"], time=datetime.fromisoformat(row["time"]),
-        ts=float(row["ts"]), label=row["kind"], sources=sources,
+        ts=float(row["ts"]), label=row["kind"], sources=sources, status=row["status"],
     )
 
 

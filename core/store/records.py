@@ -9,6 +9,7 @@ disagree.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -70,7 +71,7 @@ def record_import(conn: Any, source_id: str, path: str, sha256: str, added: int)
 
 def insert_episode(conn: Any, source_id: str, episode: NewEpisode) -> None:
     """Write one episode, its FTS row and its index promise."""
-    conn.execute(
+    cursor = conn.execute(
         "INSERT INTO episodes (id, source_id, locator, session, speaker, text, time, ts, day,"
         " text_sha256, recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -79,13 +80,14 @@ def insert_episode(conn: Any, source_id: str, episode: NewEpisode) -> None:
             episode.text_sha256, now_utc().isoformat(),
         ),
     )
-    _index_text(conn, episode.id, ItemKind.EPISODE, f"{episode.speaker}: {episode.text}")
+    text = f"{episode.speaker}: {episode.text}"
+    _index_text(conn, cursor.lastrowid, episode.id, ItemKind.EPISODE, text)
 
 
 def insert_memory(conn: Any, memory: NewMemory, batch: str, actor: Actor) -> None:
     """Write one memory with its provenance, history, FTS row and index promise."""
     recorded = now_utc()
-    conn.execute(
+    cursor = conn.execute(
         "INSERT INTO memories (id, kind, text, about, valid_from, valid_from_ts, day, recorded,"
         " recorded_ts, status, confidence, trust) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
@@ -99,13 +101,19 @@ def insert_memory(conn: Any, memory: NewMemory, batch: str, actor: Actor) -> Non
         "INSERT INTO memory_sources (memory_id, episode_id) VALUES (?, ?)",
         [(memory.id, episode_id) for episode_id in memory.episode_ids],
     )
-    after = {"kind": memory.kind.value, "text": memory.text, "about": memory.about}
+    after = {
+        "kind": memory.kind.value, "text": memory.text, "about": memory.about,
+        "valid_from": memory.valid_from.isoformat(), "valid_to": None,
+        "status": MemoryStatus.ACTIVE.value, "pinned": 0, "user_edited": 0,
+        "confidence": memory.confidence, "retired": None, "superseded_by": None,
+    }
     conn.execute(
         "INSERT INTO history (batch, memory_id, actor, action, before, after, at)"
         " VALUES (?, ?, ?, 'created', NULL, ?, ?)",
-        (batch, memory.id, actor.value, json.dumps(after), recorded.isoformat()),
+        (batch, memory.id, actor.value, json.dumps(after, sort_keys=True, ensure_ascii=False),
+         recorded.isoformat()),
     )
-    _index_text(conn, memory.id, ItemKind.MEMORY, memory.text)
+    _index_text(conn, -cursor.lastrowid, memory.id, ItemKind.MEMORY, memory.text)
 
 
 def store_vector(conn: Any, item_id: str, model: str, vector: np.ndarray) -> None:
@@ -122,6 +130,27 @@ def mark_extracted(conn: Any, episode_ids: list[str]) -> None:
     conn.executemany("UPDATE episodes SET extracted = 1 WHERE id = ?", [(i,) for i in episode_ids])
 
 
-def _index_text(conn: Any, item_id: str, kind: ItemKind, text: str) -> None:
-    conn.execute("INSERT INTO fts (text, item_id, kind) VALUES (?, ?, ?)", (text, item_id, kind))
+def ensure_batch(conn: Any, batch: str, actor: Actor, label: str) -> None:
+    """Create the batch row that groups changes undone together, unless it exists."""
+    conn.execute(
+        "INSERT OR IGNORE INTO batches (id, actor, label, at) VALUES (?, ?, ?, ?)",
+        (batch, actor.value, label, now_utc().isoformat()),
+    )
+
+
+def new_batch_id() -> str:
+    """A fresh batch id."""
+    return "b_" + uuid.uuid4().hex[:16]
+
+
+def fts_rowid(kind: ItemKind, seq: int) -> int:
+    """The FTS row of an item: an episode's seq, a memory's -seq (never both)."""
+    return seq if kind is ItemKind.EPISODE else -seq
+
+
+def _index_text(conn: Any, rowid: int, item_id: str, kind: ItemKind, text: str) -> None:
+    conn.execute(
+        "INSERT INTO fts (rowid, text, item_id, kind) VALUES (?, ?, ?, ?)",
+        (rowid, text, item_id, kind),
+    )
     conn.execute("INSERT INTO index_outbox (item_id, op) VALUES (?, 'upsert')", (item_id,))

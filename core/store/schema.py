@@ -105,7 +105,8 @@ MIGRATIONS: tuple[str, ...] = (
     # 2: undoable batches, per-day counts kept by triggers (the timeline reads them at
     # any size), tombstones so a forgotten turn is never imported again, a small
     # key-value table, indexes for the timeline's filters, and FTS5 secure-delete so a
-    # deleted row's words leave the full-text index at once.
+    # deleted row's words leave the full-text index at once. FTS rows get fixed rowids
+    # (an episode's seq, a memory's -seq) so one is found without scanning the table.
     """
     CREATE TABLE batches (
         id TEXT PRIMARY KEY,
@@ -164,6 +165,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX memories_by_about ON memories (about COLLATE NOCASE, day, valid_from_ts);
     CREATE INDEX memories_by_status ON memories (status, day);
     INSERT INTO fts (fts, rank) VALUES ('secure-delete', 1);
+    DELETE FROM fts;
+    INSERT INTO fts (rowid, text, item_id, kind)
+        SELECT seq, speaker || ': ' || text, id, 'episode' FROM episodes;
+    INSERT INTO fts (rowid, text, item_id, kind) SELECT -seq, text, id, 'memory' FROM memories;
     """,
 )
 

@@ -44,6 +44,9 @@ class Store:
         try:
             self.ledger = open_ledger(data_dir, unlocker)
             self.index = self._open_index()
+            if self.meta(NEEDS_COMPACTION):
+                # A forget was interrupted before Chroma's files were compacted.
+                self.rebuild_index()
         except BaseException:
             self._lock.release()
             raise
