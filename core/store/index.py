@@ -36,15 +36,19 @@ class VectorIndex:
         from chromadb.config import Settings as ChromaSettings
 
         path.mkdir(parents=True, exist_ok=True)
-        self._client = chromadb.PersistentClient(
-            path=str(path),
-            settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
-        )
-        self._collection = self._client.get_or_create_collection(
-            name=_collection_name(model),
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+        try:
+            self._client = chromadb.PersistentClient(
+                path=str(path),
+                settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False),
+            )
+            self._collection = self._client.get_or_create_collection(
+                name=_collection_name(model),
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        except Exception:
+            _drop_cached_system(path)
+            raise
 
     def probe(self, item_id: str, vector: np.ndarray) -> bool:
         """True when searching with an item's own vector finds that item first.
@@ -102,6 +106,17 @@ class VectorIndex:
         ids = result["ids"][0]
         distances = (result.get("distances") or [[]])[0]
         return [(item_id, float(d)) for item_id, d in zip(ids, distances, strict=True)]
+
+
+def _drop_cached_system(path: Path) -> None:
+    # Chroma caches one System per folder, even one that failed to start; a rebuilt
+    # index in the same folder would get the broken one back. Its cache is private,
+    # hence the care.
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    cache = getattr(SharedSystemClient, "_identifier_to_system", None)
+    if isinstance(cache, dict):
+        cache.pop(str(path), None)
 
 
 def _collection_name(model: str) -> str:

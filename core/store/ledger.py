@@ -29,6 +29,7 @@ from reverie.core.store.schema import SCHEMA_VERSION, migrate, schema_version
 log = logging.getLogger("reverie.store")
 
 BACKUP_DIR = "backups"  # Reverie's own backups (before migrations); forgetting clears them
+NO_KEY_PRAGMA = "''"  # the key literal that opens an unencrypted file through SQLCipher
 Row = Any  # sqlite Row: indexable by name
 
 
@@ -145,7 +146,8 @@ def open_keyed(path: Path, pragma: str) -> Any:
     try:
         # SQLCipher prints page errors to stderr by default; the caller reports them.
         conn.execute("PRAGMA cipher_log_level = NONE")
-        conn.execute(f"PRAGMA key = {pragma}")
+        if pragma != NO_KEY_PRAGMA:
+            conn.execute(f"PRAGMA key = {pragma}")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite.DatabaseError:
         conn.close()

@@ -15,12 +15,17 @@ from pathlib import Path
 from reverie.core.errors import StoreError, WrongKey
 from reverie.core.store import keys
 from reverie.core.store.keys import KeyRecipe, Unlocker
-from reverie.core.store.ledger import Ledger, is_plaintext_sqlite, key_pragma, open_keyed
+from reverie.core.store.ledger import (
+    NO_KEY_PRAGMA,
+    Ledger,
+    is_plaintext_sqlite,
+    key_pragma,
+    open_keyed,
+)
 
 log = logging.getLogger("reverie.store")
 
 LEDGER_FILE = "ledger.db"
-NO_KEY = "''"  # the key literal that opens an unencrypted file through SQLCipher
 
 
 def open_ledger(data_dir: Path, unlocker: Unlocker) -> Ledger:
@@ -108,7 +113,7 @@ def _first_open(data_dir: Path, path: Path, unlocker: Unlocker) -> Ledger:
 
 def _encrypt_plaintext(data_dir: Path, path: Path, recipe: KeyRecipe, key: bytes) -> None:
     # A ledger written before encryption: copy it encrypted, then swap the copy in.
-    conn = open_keyed(path, NO_KEY)
+    conn = open_keyed(path, NO_KEY_PRAGMA)
     copy = _next_path(path)
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
