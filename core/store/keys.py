@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from reverie.core.errors import PassphraseRequired, StoreError
+from reverie.core.errors import PassphraseRequired, StoreError, WrongKey
 
 log = logging.getLogger("reverie.keys")
 
@@ -185,8 +185,12 @@ class Unlocker:
         request = PassphraseRequest.UNLOCK
         for _ in range(PASSPHRASE_TRIES):
             passphrase = self._ask(request)
+            if passphrase is None and request is PassphraseRequest.RETRY:
+                raise WrongKey("wrong passphrase: the data stays locked, nothing was changed")
             if passphrase is None:
-                raise PassphraseRequired("this data directory is locked with a passphrase")
+                raise PassphraseRequired(
+                    "this data directory is locked with a passphrase and none was given"
+                )
             for recipe in by_passphrase:
                 yield recipe, recipe.derive(passphrase)
             request = PassphraseRequest.RETRY
