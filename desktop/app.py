@@ -8,6 +8,7 @@ the window cancels and waits for running jobs and closes the facade before we re
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import traceback
@@ -18,9 +19,18 @@ from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessag
 from PySide6.QtWidgets import QApplication
 
 from reverie.core.compose import open_reverie
-from reverie.core.config import APP_NAME
+from reverie.core.config import APP_NAME, resolve_data_dir
 from reverie.core.logsetup import configure_logging
 from reverie.core.service import Reverie
+from reverie.core.store.keys import (
+    PASSPHRASE_ENV,
+    PassphraseRequest,
+    default_unlocker,
+    fixed_passphrase,
+    passphrase_from_env,
+    passphrase_needed,
+    secure_keyring,
+)
 from reverie.desktop.jobs import BUG_APOLOGY
 from reverie.desktop.main_window import MainWindow
 
@@ -44,10 +54,18 @@ def run_app(data_dir: str | None, *, verbose: bool) -> int:
     app = create_application()
     previous_handler = qInstallMessageHandler(_qt_message)
 
-    def opener() -> Reverie:
-        return open_reverie(data_dir)
+    directory = resolve_data_dir(data_dir)
 
-    window = MainWindow(opener)
+    def opener(passphrase: str | None) -> Reverie:
+        ask = fixed_passphrase(passphrase) if passphrase else passphrase_from_env
+        return open_reverie(directory, unlocker=default_unlocker(ask=ask))
+
+    def needs_passphrase() -> PassphraseRequest | None:
+        if os.environ.get(PASSPHRASE_ENV):
+            return None
+        return passphrase_needed(directory, secure_keyring())
+
+    window = MainWindow(opener, needs_passphrase=needs_passphrase)
     previous_hook = sys.excepthook
     sys.excepthook = _bug_hook(window)
     # Let Ctrl+C and `kill` quit cleanly (jobs stopped, store closed): Python handles

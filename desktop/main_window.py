@@ -30,15 +30,19 @@ from PySide6.QtWidgets import (
 )
 
 from reverie.core.service import Reverie
+from reverie.core.store.keys import PassphraseRequest
 from reverie.core.types import Changes
 from reverie.desktop.chat_view import ChatPanel
 from reverie.desktop.jobs import Job, JobRunner, Lane
 from reverie.desktop.operations import ImportOutcome, import_and_extract
 from reverie.desktop.timeline_model import KindRole, TimelineModel
+from reverie.desktop.unlock import PassphraseDialog
 
 log = logging.getLogger("reverie.desktop.window")
 
-Opener = Callable[[], Reverie]
+Opener = Callable[[str | None], Reverie]  # opens the store, given a passphrase or None
+NeedsPassphrase = Callable[[], PassphraseRequest | None]
+WRONG_PASSPHRASE = "wrong passphrase"  # how the core's WrongKey messages begin
 
 _OPENING_PAGE, _MAIN_PAGE = 0, 1
 SELECT_HINT = "Select a turn or memory to read it in full here."
@@ -135,8 +139,14 @@ class MainWindow(QMainWindow):
     opened = Signal()
     open_failed = Signal(str)
 
-    def __init__(self, opener: Opener, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, opener: Opener, parent: QWidget | None = None, *,
+        needs_passphrase: NeedsPassphrase = lambda: None,
+    ) -> None:
         super().__init__(parent)
+        self._needs_passphrase = needs_passphrase
+        self._passphrase_given = False
+        self.passphrase_dialog: PassphraseDialog | None = None
         self.setWindowTitle("Reverie")
         self.setAccessibleName("Reverie")
         self.resize(1180, 740)
@@ -225,14 +235,29 @@ class MainWindow(QMainWindow):
 
     # --- opening --------------------------------------------------------------------
 
-    def start(self) -> Job:
-        """Open the facade in the background; the UI is enabled when it is open."""
+    def start(self) -> None:
+        """Open the facade in the background (after asking for a passphrase if needed)."""
         self.pages.setCurrentIndex(_OPENING_PAGE)
+        request = self._needs_passphrase()
+        if request is None:
+            self._open(None)
+        else:
+            self._ask_passphrase(request)
+
+    def _ask_passphrase(self, request: PassphraseRequest) -> None:
+        dialog = PassphraseDialog(request, self)
+        dialog.accepted.connect(lambda: self._open(dialog.passphrase()))
+        dialog.rejected.connect(self.close)
+        self.passphrase_dialog = dialog
+        dialog.open()
+
+    def _open(self, passphrase: str | None) -> None:
+        self.passphrase_dialog = None
+        self._passphrase_given = passphrase is not None
         self.statusBar().showMessage("Opening your memories…")
-        job = self.runner.open(self._opener)
+        job = self.runner.open(lambda: self._opener(passphrase))
         job.succeeded.connect(self._on_opened)
         job.failed.connect(self._on_open_failed)
-        return job
 
     def _on_opened(self, facade: object) -> None:
         assert isinstance(facade, Reverie)
@@ -246,6 +271,9 @@ class MainWindow(QMainWindow):
         self.opened.emit()
 
     def _on_open_failed(self, message: str, is_bug: bool) -> None:
+        if self._passphrase_given and message.startswith(WRONG_PASSPHRASE):
+            self._ask_passphrase(PassphraseRequest.RETRY)
+            return
         self.exit_code = 1
         self.statusBar().clearMessage()
         self.opening_label.setText("Reverie could not open your memories.")

@@ -133,6 +133,27 @@ def _is_secure(backend: Any) -> bool:
         return False
 
 
+def passphrase_needed(data_dir: Path, keyring_backend: Any | None) -> PassphraseRequest | None:
+    """Which passphrase opening `data_dir` will ask for, if any (reads key.json only)."""
+    recipes = read_recipes(data_dir)
+    if recipes is None:
+        return None if keyring_backend is not None else PassphraseRequest.CREATE
+    if keyring_backend is not None and any(r.method == "keyring" for r in recipes):
+        return None
+    if any(r.method == "passphrase" for r in recipes):
+        return PassphraseRequest.UNLOCK
+    return None
+
+
+def fixed_passphrase(passphrase: str) -> AskPassphrase:
+    """An asker that gives `passphrase` once; asked again (it was wrong), it gives up."""
+
+    def ask(request: PassphraseRequest) -> str | None:
+        return None if request is PassphraseRequest.RETRY else passphrase
+
+    return ask
+
+
 PASSPHRASE_ENV = "REVERIE_PASSPHRASE"
 
 

@@ -148,7 +148,7 @@ def make_window(
     ) -> MainWindow:
         directory = data_dir or tmp_path / "data"
 
-        def opener() -> Reverie:
+        def opener(_passphrase: str | None) -> Reverie:
             return open_reverie(directory, llm=llm or bundled_llm, embedder=bundled_embedder)
 
         window = MainWindow(opener)
