@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from reverie.core import cli_memory
 from reverie.core.compose import open_reverie
-from reverie.core.errors import BadInput, Cancelled, EnvironmentProblem
+from reverie.core.config import resolve_data_dir
+from reverie.core.errors import BadInput, Cancelled, EnvironmentProblem, PassphraseRequired
 from reverie.core.logsetup import configure_logging
-from reverie.core.service import Reverie
+from reverie.core.service import Reverie, restore_backup
+from reverie.core.store.exchange_format import is_exchange_file
+from reverie.core.store.keys import PassphraseRequest, default_unlocker
 from reverie.core.timeutil import parse_time
 
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
-COMMANDS = ("import", "extract", "search", "export", "stats", "doctor")
+COMMANDS = (
+    "import", "extract", "search", "export", "stats", "doctor", "backup", "restore",
+    *cli_memory.COMMANDS,
+)
 
 
 def _common_options(default: object) -> argparse.ArgumentParser:
@@ -57,12 +66,34 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="JSON output")
     search.add_argument("--as-of", help="only what had happened by this ISO-8601 time")
     export = sub.add_parser("export", parents=common, help="write every memory and turn out")
-    export.add_argument("--json", type=Path, required=True, metavar="PATH")
+    export_to = export.add_mutually_exclusive_group(required=True)
+    export_to.add_argument("--json", type=Path, metavar="PATH", help="items as one JSON file")
+    export_to.add_argument(
+        "--jsonl", type=Path, metavar="PATH", help="everything, losslessly (reverie-jsonl)"
+    )
+    export_to.add_argument("--markdown", type=Path, metavar="PATH", help="a document to read")
     stats = sub.add_parser("stats", parents=common, help="count what is stored")
     stats.add_argument("--json", action="store_true")
     doctor = sub.add_parser("doctor", parents=common, help="check models, data dir, keyring")
     doctor.add_argument("--json", action="store_true")
+    _add_backup_commands(sub, common)
+    cli_memory.add_commands(sub, common)
     return parser
+
+
+def _add_backup_commands(sub: Any, common: list[argparse.ArgumentParser]) -> None:
+    backup = sub.add_parser("backup", parents=common, help="copy the store into a new folder")
+    backup.add_argument("path", type=Path, metavar="PATH")
+    backup.add_argument(
+        "--passphrase", action="store_true",
+        help="encrypt the backup with a passphrase of its own ($REVERIE_PASSPHRASE, or asked)",
+    )
+    restore = sub.add_parser("restore", parents=common, help="bring a backup back")
+    restore.add_argument("path", type=Path, metavar="PATH")
+    restore.add_argument(
+        "--replace", action="store_true",
+        help="replace a data directory that holds data (its ledger is kept aside first)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EnvironmentProblem as problem:
         print(f"reverie: {problem}", file=sys.stderr)
         return EXIT_PROBLEM
+    except BrokenPipeError:
+        # The reader (`head`, a closed pager) left; that is not an error of ours.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stays open until exit
+        return EXIT_OK
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -84,10 +119,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from reverie.core.doctor import run_doctor
 
         return run_doctor(args.data_dir, as_json=args.json)
+    if args.command == "restore":
+        return _restore(args)
     if args.command == "search":
         _check_search_args(args)
     cancel = threading.Event()
-    reverie = open_reverie(args.data_dir)
+    reverie = open_reverie(
+        args.data_dir, unlocker=default_unlocker(ask=cli_memory.ask_passphrase)
+    )
     try:
         return _run(reverie, args, cancel)
     except KeyboardInterrupt:
@@ -98,7 +137,9 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def _run(reverie: Reverie, args: argparse.Namespace, cancel: threading.Event) -> int:
-    if args.command == "import":
+    if args.command == "import" and is_exchange_file(args.file):
+        _import_exchange(reverie, args, cancel)
+    elif args.command == "import":
         report = reverie.import_file(
             args.file, extract=not args.no_extract, progress=ProgressPrinter(), cancel=cancel
         )
@@ -114,9 +155,15 @@ def _run(reverie: Reverie, args: argparse.Namespace, cancel: threading.Event) ->
         )
     elif args.command == "search":
         _search(reverie, args)
+    elif args.command == "export" and args.json is None:
+        _export_open_format(reverie, args)
+    elif args.command == "backup":
+        _backup(reverie, args)
     elif args.command == "export":
         count = reverie.export_json(args.json)
         print(f"exported {count} items to {args.json}")
+    elif args.command in cli_memory.COMMANDS:
+        cli_memory.run_command(reverie, args, ProgressPrinter())
     elif args.command == "stats":
         counts = reverie.counts()
         print(json.dumps(counts) if args.json else
@@ -147,6 +194,51 @@ def _search(reverie: Reverie, args: argparse.Namespace) -> None:
     for rank, hit in enumerate(hits, start=1):
         cited = ", ".join(f"{s.source}#{s.ref}" for s in hit.sources)
         print(f"{rank:2}. [{hit.kind.value}] {hit.time.date()} {hit.text}\n    from {cited}")
+
+
+def _import_exchange(reverie: Reverie, args: argparse.Namespace, cancel: threading.Event) -> None:
+    report = reverie.import_reverie_jsonl(args.file, progress=ProgressPrinter(), cancel=cancel)
+    added = report.added
+    print(
+        f"imported {added['episode']} turns, {added['memory']} memories and"
+        f" {added['history']} history entries ({report.skipped} records already stored)"
+    )
+
+
+def _export_open_format(reverie: Reverie, args: argparse.Namespace) -> None:
+    if args.jsonl is not None:
+        count = reverie.export_jsonl(args.jsonl)
+        print(f"exported {count} records to {args.jsonl}")
+    else:
+        days = reverie.export_markdown(args.markdown)
+        print(f"exported {days} days to {args.markdown}")
+
+
+def _backup(reverie: Reverie, args: argparse.Namespace) -> None:
+    passphrase = None
+    if args.passphrase:
+        passphrase = cli_memory.ask_passphrase(PassphraseRequest.CREATE)
+        if passphrase is None:
+            raise PassphraseRequired(
+                "--passphrase needs $REVERIE_PASSPHRASE, or a terminal to ask on; nothing written"
+            )
+    report = reverie.backup(args.path, passphrase=passphrase)
+    key = "a passphrase of its own" if passphrase else "the store's own key"
+    print(f"backed up to {report.path} (encrypted with {key})")
+
+
+def _restore(args: argparse.Namespace) -> int:
+    # No facade: the data directory is replaced, so nothing may have it open.
+    unlocker = default_unlocker(ask=cli_memory.ask_passphrase)
+    try:
+        report = restore_backup(
+            args.path, resolve_data_dir(args.data_dir), unlocker, replace=args.replace
+        )
+    except KeyboardInterrupt:
+        raise Cancelled("interrupted") from None
+    kept = f"; the ledger it replaced is kept at {report.set_aside}" if report.set_aside else ""
+    print(f"restored {args.path} into {report.data_dir}{kept}")
+    return EXIT_OK
 
 
 class ProgressPrinter:

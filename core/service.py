@@ -22,7 +22,8 @@ from reverie.core.errors import BadInput
 from reverie.core.extract.extractor import ExtractionResult, Extractor
 from reverie.core.jobs import Progress, no_progress
 from reverie.core.retrieve.search import Searcher
-from reverie.core.store import queries
+from reverie.core.store import backup as store_backup
+from reverie.core.store import exchange, queries
 from reverie.core.store.keys import Unlocker
 from reverie.core.store.store import Store
 from reverie.core.types import Changes, DayCount, Hit, ImportReport, TimelineItem
@@ -152,9 +153,48 @@ class Reverie:
         """Re-encrypt under a new passphrase from `unlocker`, or move the key to the keyring."""
         self.store.change_key(unlocker, to_keyring)
 
+    def export_jsonl(self, path: str | os.PathLike[str]) -> int:
+        """Write the whole store as reverie-jsonl (docs/formats.md); return how many records."""
+        return exchange.export_jsonl(self.store.ledger, Path(path))
+
+    def export_markdown(self, path: str | os.PathLike[str]) -> int:
+        """Write every day's memories and turns as Markdown to read; return how many days."""
+        return exchange.export_markdown(self.store.ledger, Path(path))
+
+    def import_reverie_jsonl(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        progress: Progress = no_progress,
+        cancel: threading.Event | None = None,
+    ) -> exchange.JsonlImport:
+        """Import a reverie-jsonl file with its ids, times and history; all or nothing."""
+        return exchange.import_jsonl(self.store, self.embedder, Path(path), progress, cancel)
+
+    def backup(
+        self, target: str | os.PathLike[str], *, passphrase: str | None = None
+    ) -> store_backup.BackupReport:
+        """Copy the ledger and its key recipe into a new folder while the store stays open.
+
+        With `passphrase` the copy gets a passphrase key of its own, for another machine.
+        """
+        return store_backup.backup(self.store, Path(target), passphrase)
+
     def close(self) -> None:
         """Release the store; models are freed with the process."""
         self.store.close()
+
+
+def restore_backup(
+    backup_dir: str | os.PathLike[str],
+    data_dir: str | os.PathLike[str],
+    unlocker: Unlocker,
+    *,
+    replace: bool = False,
+) -> store_backup.RestoreReport:
+    """Restore a backup into a data directory that no Reverie has open (no facade exists
+    for it meanwhile); the next `open_reverie` there rebuilds the search index."""
+    return store_backup.restore(Path(backup_dir), Path(data_dir), unlocker, replace=replace)
 
 
 def _export_item(record: queries.ItemRecord) -> dict[str, object]:

@@ -64,7 +64,9 @@ def parse_chat_jsonl(path: Path, raw: bytes) -> list[ChatLine]:
     lines: list[ChatLine] = []
     problems: list[tuple[int, str]] = []
     seen: dict[tuple[str, str], int] = {}
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    # JSON Lines ends records at "\n" only; splitlines() would also break inside a
+    # string holding U+2028 or a form feed, and report a good line as bad.
+    for line_no, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -13,11 +13,12 @@ import logging
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ class JsonlImport:
     """What importing a reverie-jsonl file added, and how many records were already stored."""
 
     path: str
-    added: dict[str, int]  # per line type
+    added: Mapping[str, int]  # per line type (read-only)
     skipped: int
     changes: Changes
 
@@ -54,32 +55,32 @@ class JsonlImport:
 def export_jsonl(ledger: Ledger, path: Path) -> int:
     """Write the whole ledger to `path` as reverie-jsonl; return how many records."""
     with _snapshot(ledger) as conn:
-        schema = int(conn.execute("PRAGMA user_version").fetchone()[0])
-        lines = [fmt.dump(fmt.header(schema))]
-        lines.extend(
-            fmt.dump({"type": kind, **record})
-            for kind in fmt.TYPES
-            for record in fmt.ledger_records(conn, kind)
-        )
-    _write_atomically(path, lines)
-    log.info("exported %d records as %s", len(lines) - 1, fmt.FORMAT)
-    return len(lines) - 1
+        written = _write_atomically(path, _jsonl_lines(conn))
+    log.info("exported %d records as %s", written - 1, fmt.FORMAT)
+    return written - 1
+
+
+def _jsonl_lines(conn: Any) -> Iterator[str]:
+    schema = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    yield fmt.dump(fmt.header(schema))
+    for kind in fmt.TYPES:
+        for record in fmt.ledger_records(conn, kind):
+            yield fmt.dump({"type": kind, **record})
 
 
 def export_markdown(ledger: Ledger, path: Path) -> int:
     """Write a readable document of every day's memories and turns; return how many days."""
     with _snapshot(ledger) as conn:
-        days = [
-            row["day"]
-            for row in conn.execute(
-                "SELECT day FROM episodes UNION SELECT day FROM memories ORDER BY day"
-            ).fetchall()
-        ]
-        parts = ["# Reverie\n\nEverything Reverie holds, day by day: what it remembers, then "
-                 "the conversations it learned it from.\n"]
-        parts.extend(_markdown_day(conn, day) for day in days)
-    _write_atomically(path, parts)
-    return len(days)
+        written = _write_atomically(path, _markdown_parts(conn))
+    return written - 1
+
+
+def _markdown_parts(conn: Any) -> Iterator[str]:
+    yield ("# Reverie\n\nEverything Reverie holds, day by day: what it remembers, then the "
+           "conversations it learned it from.\n")
+    days = conn.execute("SELECT day FROM episodes UNION SELECT day FROM memories ORDER BY day")
+    for row in days.fetchall():
+        yield _markdown_day(conn, row["day"])
 
 
 @contextmanager
@@ -153,19 +154,27 @@ def _flowed(text: str) -> str:
     return "\n  ".join(text.splitlines()) if text else "(no text)"
 
 
-def _write_atomically(path: Path, chunks: Iterable[str]) -> None:
+def _write_atomically(path: Path, chunks: Iterable[str]) -> int:
+    """Write the chunks to `path` through a flushed `.partial` file; return how many."""
     if path.is_dir():
         raise BadInput(f"{path} is a folder; give a file name")
     partial = path.with_name(path.name + ".partial")
     try:
+        written = 0
         with open(partial, "w", encoding="utf-8", newline="\n") as handle:
-            handle.writelines(chunks)
+            for chunk in chunks:
+                handle.write(chunk)
+                written += 1
             handle.flush()
             os.fsync(handle.fileno())
         partial.replace(path)
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise BadInput(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return written
 
 
 # ---- import --------------------------------------------------------------------------
@@ -235,7 +244,7 @@ def _plan_by_id(conn: Any, lines: list[Line], kind: str, plan: _Plan) -> None:
         known = stored.get(line.record["id"])
         if known is None:
             plan.new[kind].append(line)
-        elif known == line.record:
+        elif _content(kind, known) == _content(kind, line.record):
             plan.skipped += 1
         else:
             plan.problems.append(
@@ -312,6 +321,7 @@ def _plan_history(conn: Any, lines: list[Line], plan: _Plan) -> None:
             plan.problems.append(
                 (group[0].number, f"the history of memory {memory_id} differs from the stored one")
             )
+    plan.new["history"].sort(key=lambda line: line.number)  # the file's order is the history's
 
 
 def _plan_imports(conn: Any, lines: list[Line], plan: _Plan) -> None:
@@ -330,17 +340,24 @@ def _plan_imports(conn: Any, lines: list[Line], plan: _Plan) -> None:
 def _plan_forgotten(conn: Any, lines: list[Line], plan: _Plan) -> None:
     sources = sorted({line.record["source"] for line in lines})
     stored = {
-        (r["source"], r["locator"]): r for r in fmt.records_where(conn, "forgotten", "source_id",
-                                                                  sources)
+        (r["source"], r["locator"])
+        for r in fmt.records_where(conn, "forgotten", "source_id", sources)
     }
     for line in lines:
-        known = stored.get((line.record["source"], line.record["locator"]))
-        if known is None:
-            plan.new["forgotten"].append(line)
-        elif known == line.record:
-            plan.skipped += 1
+        if (line.record["source"], line.record["locator"]) in stored:
+            plan.skipped += 1  # forgotten here too; when does not matter
         else:
-            plan.problems.append((line.number, "this turn was forgotten at another time here"))
+            plan.new["forgotten"].append(line)
+
+
+# Fields that say when or how far a store handled a record rather than what it is: two
+# stores that imported the same turn at different times still hold the same turn.
+_BOOKKEEPING = {"source": ("added",), "episode": ("recorded", "extracted")}
+
+
+def _content(kind: str, record: Record) -> Record:
+    skip = _BOOKKEEPING.get(kind, ())
+    return {name: value for name, value in record.items() if name not in skip}
 
 
 def _records(lines: list[Line]) -> list[Record]:
@@ -403,7 +420,7 @@ def _write(
             records.store_vector(conn, item_id, model, vector_of[item_id])
             # The one writer that pairs an FTS row (at its fixed rowid) with the outbox row
             # that brings the vector into the index.
-            records._index_text(conn, records.fts_rowid(item_kind, seq), item_id, item_kind, text)
+            records.index_text(conn, records.fts_rowid(item_kind, seq), item_id, item_kind, text)
 
 
 def _report(path: Path, plan: _Plan) -> JsonlImport:
@@ -414,4 +431,4 @@ def _report(path: Path, plan: _Plan) -> JsonlImport:
         episodes_added=added["episode"], memories_added=added["memory"], days=frozenset(days)
     )
     log.info("imported %s (%d already stored)", added, plan.skipped)
-    return JsonlImport(str(path), added, plan.skipped, changes)
+    return JsonlImport(str(path), MappingProxyType(added), plan.skipped, changes)

@@ -15,6 +15,7 @@ import json
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -275,6 +276,8 @@ def read_exchange_file(path: Path) -> ExchangeFile:
     raw_lines = [line.removesuffix("\r") for line in text.split("\n")]
     problems: list[tuple[int, str]] = []
     schema = _check_header(raw_lines[0], problems)
+    if problems:  # the lines of another format or version cannot be judged by this one
+        raise InputFileError(str(path), problems)
     document = ExchangeFile(path, schema)
     for number, raw in enumerate(raw_lines[1:], start=2):
         if not raw.strip():
@@ -363,16 +366,15 @@ def _parse_line(number: int, raw: str) -> Line:
 
 def _repeats(document: ExchangeFile) -> list[tuple[int, str]]:
     """Lines that repeat another's identity (an id, or a turn's place in its source)."""
-    keys: dict[str, Callable[[Record], Any]] = {
-        "source": lambda r: r["id"], "episode": lambda r: r["id"],
-        "memory": lambda r: r["id"], "batch": lambda r: r["id"],
-        "forgotten": lambda r: (r["source"], r["locator"]),
-    }
+    by_id, by_place = itemgetter("id"), itemgetter("source", "locator")
+    identities = (
+        ("source", "source", by_id), ("episode", "episode", by_id),
+        ("episode", "turn place", by_place), ("memory", "memory", by_id),
+        ("batch", "batch", by_id), ("forgotten", "tombstone", by_place),
+    )
     problems: list[tuple[int, str]] = []
-    for kind, key in keys.items():
-        problems.extend(_repeated(document.lines[kind], key, kind))
-    places = lambda r: ("place", r["source"], r["locator"])  # noqa: E731 - a one-off key
-    problems.extend(_repeated(document.lines["episode"], places, "turn place"))
+    for kind, what, key in identities:
+        problems.extend(_repeated(document.lines[kind], key, what))
     return problems
 
 

@@ -51,6 +51,11 @@ class Ledger:
         migrate(self._writer)
         log.info("ledger opened (schema was %d)", found)
 
+    @property
+    def key(self) -> bytes:
+        """The raw key this ledger is open with (for copies under the same key)."""
+        return self._key
+
     def _backup_before_migration(self, found: int) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         target = self.path.parent / BACKUP_DIR / f"before-schema-{SCHEMA_VERSION}-{stamp}.db"

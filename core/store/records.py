@@ -81,7 +81,7 @@ def insert_episode(conn: Any, source_id: str, episode: NewEpisode) -> None:
         ),
     )
     text = f"{episode.speaker}: {episode.text}"
-    _index_text(conn, cursor.lastrowid, episode.id, ItemKind.EPISODE, text)
+    index_text(conn, cursor.lastrowid, episode.id, ItemKind.EPISODE, text)
 
 
 def insert_memory(conn: Any, memory: NewMemory, batch: str, actor: Actor) -> None:
@@ -113,7 +113,7 @@ def insert_memory(conn: Any, memory: NewMemory, batch: str, actor: Actor) -> Non
         (batch, memory.id, actor.value, json.dumps(after, sort_keys=True, ensure_ascii=False),
          recorded.isoformat()),
     )
-    _index_text(conn, -cursor.lastrowid, memory.id, ItemKind.MEMORY, memory.text)
+    index_text(conn, -cursor.lastrowid, memory.id, ItemKind.MEMORY, memory.text)
 
 
 def store_vector(conn: Any, item_id: str, model: str, vector: np.ndarray) -> None:
@@ -148,7 +148,8 @@ def fts_rowid(kind: ItemKind, seq: int) -> int:
     return seq if kind is ItemKind.EPISODE else -seq
 
 
-def _index_text(conn: Any, rowid: int, item_id: str, kind: ItemKind, text: str) -> None:
+def index_text(conn: Any, rowid: int, item_id: str, kind: ItemKind, text: str) -> None:
+    """Feed an item's text to FTS and promise its vector to the index, in `conn`'s transaction."""
     conn.execute(
         "INSERT INTO fts (rowid, text, item_id, kind) VALUES (?, ?, ?, ?)",
         (rowid, text, item_id, kind),

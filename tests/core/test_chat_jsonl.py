@@ -81,3 +81,12 @@ def test_missing_file_and_folder_are_refused(tmp_path: Path) -> None:
         read_chat_jsonl(tmp_path / "missing.jsonl")
     with pytest.raises(BadInput, match="is a folder"):
         read_chat_jsonl(tmp_path)
+
+
+def test_a_line_separator_inside_a_text_stays_in_its_line(tmp_path: Path) -> None:
+    record = {"conversation": "c", "id": "1", "time": "2026-03-02T19:05:00",
+              "speaker": "Alex", "text": "first part\u2028second part\x0cthird"}
+    path = tmp_path / "chat.jsonl"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    (line,) = read_chat_file(path).lines
+    assert line.text == "first part\u2028second part\x0cthird"
