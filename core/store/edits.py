@@ -110,7 +110,7 @@ def last_undoable_batch(conn: Any) -> str | None:
     row = conn.execute(
         "SELECT b.id FROM batches b WHERE b.undone_by IS NULL"
         " AND b.label NOT LIKE 'undo of %' AND EXISTS (SELECT 1 FROM history h"
-        " WHERE h.batch = b.id AND h.undone_by IS NULL)"
+        " WHERE h.batch = b.id AND h.undone_by IS NULL AND h.action != 'forgotten')"
         " ORDER BY (SELECT MAX(seq) FROM history h WHERE h.batch = b.id) DESC LIMIT 1"
     ).fetchone()
     return None if row is None else str(row["id"])
@@ -140,10 +140,14 @@ def _check_undoable(conn: Any, row: Any) -> None:
         raise BadInput(
             f"memory {row['memory_id']} was forgotten; forgetting cannot be undone"
         )
+    # An undo that reverted only changes newer than this row leaves the memory as this
+    # row made it, so it does not stand in the way (undo, then undo again, walks back).
     later = conn.execute(
-        "SELECT seq, action FROM history WHERE memory_id = ? AND seq > ? AND undone_by IS NULL"
-        " AND batch != ? ORDER BY seq LIMIT 1",
-        (row["memory_id"], row["seq"], row["batch"]),
+        "SELECT seq, action FROM history h WHERE memory_id = ? AND seq > ?"
+        " AND undone_by IS NULL AND batch != ? AND NOT (action = 'undo' AND EXISTS ("
+        "  SELECT 1 FROM history u WHERE u.memory_id = h.memory_id AND u.undone_by = h.batch"
+        "  AND u.seq > ?)) ORDER BY seq LIMIT 1",
+        (row["memory_id"], row["seq"], row["batch"], row["seq"]),
     ).fetchone()
     if later is not None:
         raise BadInput(
