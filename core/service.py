@@ -24,6 +24,7 @@ from reverie.core.jobs import Progress, no_progress
 from reverie.core.retrieve.search import Searcher
 from reverie.core.store import backup as store_backup
 from reverie.core.store import exchange, queries
+from reverie.core.store.exchange_format import is_exchange_file
 from reverie.core.store.keys import Unlocker
 from reverie.core.store.store import Store
 from reverie.core.types import Changes, DayCount, Hit, ImportReport, TimelineItem
@@ -62,8 +63,14 @@ class Reverie:
         progress: Progress = no_progress,
         cancel: threading.Event | None = None,
     ) -> ImportReport:
-        """Import a chat JSONL file, then (unless `extract` is False) extract memories."""
+        """Import a chat JSONL file, then (unless `extract` is False) extract memories.
+
+        A reverie-jsonl export is recognised by its first line and restored as it is
+        (its memories come with it; nothing is extracted).
+        """
         target = Path(path)
+        if is_exchange_file(target):
+            return self._import_export_file(target, progress, cancel)
         imported = import_chat_jsonl(
             self.store, self.embedder, target, progress=progress, cancel=cancel
         )
@@ -78,6 +85,17 @@ class Reverie:
             path=str(target), sources=imported.sources,
             episodes_added=changes.episodes_added, episodes_skipped=imported.skipped,
             memories_added=added, memories_dropped=dropped, changes=changes,
+        )
+
+    def _import_export_file(
+        self, target: Path, progress: Progress, cancel: threading.Event | None
+    ) -> ImportReport:
+        restored = self.import_reverie_jsonl(target, progress=progress, cancel=cancel)
+        return ImportReport(
+            path=str(target), sources=(), episodes_added=restored.added.get("episode", 0),
+            episodes_skipped=restored.skipped,
+            memories_added=restored.added.get("memory", 0), memories_dropped=0,
+            changes=restored.changes,
         )
 
     def extract_pending(

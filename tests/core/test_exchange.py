@@ -151,6 +151,10 @@ def test_imported_items_are_searchable_and_importing_again_adds_nothing(
     assert sum(again.added.values()) == 0
     assert again.skipped == len(lines_of(jsonl))
     assert reverie.counts() == counts
+    # The app's Import command takes the same file through `import_file`.
+    through_app = reverie.import_file(jsonl)
+    assert (through_app.episodes_added, through_app.memories_added) == (0, 0)
+    assert through_app.episodes_skipped == len(lines_of(jsonl))
 
 
 def test_curated_store_round_trips_exactly(
