@@ -12,32 +12,38 @@ import os
 from typing import Any
 
 from reverie.core.config import resolve_data_dir
+from reverie.core.store.keys import KEY_FILE, read_recipes, secure_keyring
 from reverie.models import check_models, cpu_count, gpu_offload_supported, ram_total_bytes
 from reverie.models.doctor import ModelCheck
 
 
 def keyring_backend() -> str:
-    """The keyring backend in use, by class name, or why there is none."""
+    """The keyring backend in use, and whether Reverie will keep its key there."""
     try:
         import keyring
 
         backend = keyring.get_keyring()
+        secure = secure_keyring()
     except Exception as exc:  # any failure of the backend is exactly what we report
-        return f"unavailable ({type(exc).__name__}: {exc})"
+        return f"unavailable ({type(exc).__name__}: {exc}); a passphrase will be asked"
     name = f"{type(backend).__module__}.{type(backend).__qualname__}"
     priority = getattr(backend, "priority", None)
-    usable = "not usable" if name.startswith("keyring.backends.fail") else "usable"
-    return f"{name} ({usable}, priority {priority})"
+    if secure is None:
+        return f"{name} (not usable, priority {priority}); a passphrase will be asked"
+    chosen = f"{type(secure).__module__}.{type(secure).__qualname__}"
+    return f"{chosen} (usable, priority {getattr(secure, 'priority', None)})"
 
 
 def data_dir_report(data_dir: str | os.PathLike[str] | None) -> dict[str, Any]:
     """Where the data directory is and what it holds, without opening the store."""
     directory = resolve_data_dir(data_dir)
     ledger = directory / "ledger.db"
+    recipes = read_recipes(directory) if (directory / KEY_FILE).exists() else None
     return {
         "path": str(directory),
         "exists": directory.exists(),
         "ledger_bytes": ledger.stat().st_size if ledger.exists() else 0,
+        "locked_with": None if not recipes else recipes[0].method,
     }
 
 
@@ -87,6 +93,8 @@ def run_doctor(data_dir: str | os.PathLike[str] | None, *, as_json: bool = False
         print(f"GPU offload: {'yes' if report['gpu_offload'] else 'no'}"
               f"  (CPUs: {report['cpus']}, RAM: {report['ram_gib']} GiB)")
         state = f"{data['ledger_bytes']} bytes of ledger" if data["exists"] else "not created yet"
+        if data["locked_with"]:
+            state += f", encrypted, key from the {data['locked_with']}"
         print(f"data directory: {data['path']}  ({state})")
         print(f"keyring: {report['keyring']}")
     return 0 if all(c.ok for c in checks) else 1
