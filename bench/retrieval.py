@@ -30,8 +30,12 @@ from bench.locomo import DEV_DIR, questions, write_jsonl
 from reverie.core.compose import open_reverie
 from reverie.core.retrieve.keyword import fts_query
 from reverie.core.service import Reverie
+from reverie.core.store.keys import Unlocker, fixed_passphrase
 from reverie.models import default_embedder, default_llm
 from reverie.models.base import Embedder
+
+# Throwaway stores in a temporary folder: a fixed passphrase, never the OS keyring.
+BENCH_KEYS = Unlocker(None, fixed_passphrase("bench passphrase"))
 
 KS = (5, 10)
 CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop"}
@@ -115,7 +119,7 @@ def run_conversation(
     jsonl = workdir / f"{path.stem}.jsonl"
     write_jsonl(path, jsonl)
     llm = default_llm()
-    reverie = open_reverie(workdir / path.stem, llm=llm, embedder=embedder)
+    reverie = open_reverie(workdir / path.stem, llm=llm, embedder=embedder, unlocker=BENCH_KEYS)
     try:
         reverie.import_file(jsonl, extract=extract)
         dense = DenseBaseline(reverie, embedder)

@@ -81,6 +81,10 @@ class VectorIndex:
         if item_ids:
             self._collection.delete(ids=list(item_ids))
 
+    def contains(self, item_id: str) -> bool:
+        """Whether the index holds `item_id`."""
+        return bool(self._collection.get(ids=[item_id], include=[])["ids"])
+
     def ids(self) -> set[str]:
         """Every id in the index."""
         return set(self._collection.get(include=[])["ids"])

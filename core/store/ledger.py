@@ -28,6 +28,7 @@ from reverie.core.store.schema import SCHEMA_VERSION, migrate, schema_version
 
 log = logging.getLogger("reverie.store")
 
+CACHE_KIB = 64 * 1024  # per connection, filled only as pages are read
 BACKUP_DIR = "backups"  # Reverie's own backups (before migrations); forgetting clears them
 NO_KEY_PRAGMA = "''"  # the key literal that opens an unencrypted file through SQLCipher
 Row = Any  # sqlite Row: indexable by name
@@ -69,6 +70,9 @@ class Ledger:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA secure_delete = ON")
+            # Every page read from disk is decrypted and its HMAC checked; a larger page
+            # cache keeps hot FTS and index pages decrypted (SQLCipher disables mmap).
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA busy_timeout = 5000")
         except sqlite.DatabaseError as exc:

@@ -64,3 +64,21 @@ def test_pending_index_changes_are_replayed(
     assert store.sync_index() == len(ids)
     assert sorted(store.index.ids()) == ids
     assert store.ledger.query("SELECT COUNT(*) FROM index_outbox")[0][0] == 0
+
+
+def test_reconcile_adds_what_the_index_lost_and_removes_orphans(
+    open_store: Callable[..., Reverie], sample_chat: Path
+) -> None:
+    reverie = open_store()
+    reverie.import_file(sample_chat, extract=False)
+    store = reverie.store
+    ids = sorted(store.index.ids())
+    store.index.delete(ids[:2])
+    assert store.reconcile() == (2, 0)  # the counts differ: found and repaired
+    # Same count, different ids: only the full comparison (reverie reindex's kin) sees it.
+    store.index.delete(ids[:1])
+    vector = store.index._collection.get(ids=[ids[1]], include=["embeddings"])["embeddings"]
+    store.index._collection.add(ids=["orphan"], embeddings=vector, metadatas=[{"kind": "x"}])
+    assert store.reconcile() == (0, 0)
+    assert store.reconcile(full=True) == (1, 1)
+    assert sorted(store.index.ids()) == ids
