@@ -11,6 +11,7 @@ no model runs for that.
 from __future__ import annotations
 
 import logging
+import random
 import shutil
 import threading
 from pathlib import Path
@@ -163,9 +164,13 @@ class Store:
         return index
 
     def _check_index(self, index: VectorIndex) -> None:
+        # Random rowids, not ORDER BY random(): that decrypts every vector to pick three.
+        top = int(self.ledger.query("SELECT COALESCE(MAX(rowid), 0) FROM vectors")[0][0])
+        picks = [random.randint(1, top) for _ in range(PROBES)] if top else []
+        marks = ",".join("?" * len(picks)) or "NULL"
         rows = self.ledger.query(
-            "SELECT item_id, vector FROM vectors WHERE model = ? ORDER BY random() LIMIT ?",
-            (self.embedding_model, PROBES),
+            f"SELECT item_id, vector FROM vectors WHERE model = ? AND rowid IN ({marks})",
+            (self.embedding_model, *picks),
         )
         for row in rows:
             vector = np.frombuffer(row["vector"], dtype=np.float32)
