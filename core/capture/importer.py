@@ -9,9 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from reverie.core.capture.chat_jsonl import ChatLine, read_chat_file
+from reverie.core.embedding import embed_in_batches
 from reverie.core.errors import InputFileError
 from reverie.core.jobs import Progress, check_cancel
 from reverie.core.store import records
@@ -22,7 +21,6 @@ from reverie.models.base import Embedder
 
 log = logging.getLogger("reverie.capture")
 
-EMBED_BATCH = 64
 CHAT_SOURCE_KIND = "chat"
 FORGOTTEN = "forgotten"  # in place of a text hash: the user forgot this turn
 WHOLE_SOURCE = ""  # the tombstone locator that stands for a whole source
@@ -80,7 +78,9 @@ def import_chat_jsonl(
     if problems:
         raise InputFileError(str(path), sorted(problems))
     episodes = [e for group in new.values() for e in group]
-    vectors = _embed(embedder, [f"{e.speaker}: {e.text}" for e in episodes], progress, cancel)
+    vectors = embed_in_batches(
+        embedder, [f"{e.speaker}: {e.text}" for e in episodes], progress, cancel, "embedding turns"
+    )
     check_cancel(cancel)
     names = {source_id_for(CHAT_SOURCE_KIND, ln.conversation): ln.conversation for ln in lines}
     names = {source_id: name for source_id, name in names.items() if source_id in new}
@@ -146,19 +146,3 @@ def _fresh_episodes(
             )
         )
     return fresh, conflicts, already
-
-
-def _embed(
-    embedder: Embedder,
-    texts: list[str],
-    progress: Progress,
-    cancel: threading.Event | None,
-) -> np.ndarray:
-    parts: list[np.ndarray] = []
-    for start in range(0, len(texts), EMBED_BATCH):
-        check_cancel(cancel)
-        parts.append(embedder.embed(texts[start : start + EMBED_BATCH]))
-        progress(min(start + EMBED_BATCH, len(texts)), len(texts), "embedding turns")
-    if not parts:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    return np.concatenate(parts)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from reverie.core.embedding import embed_in_batches
 from reverie.core.errors import BadInput, InputFileError, StoreError
 from reverie.core.jobs import Progress, check_cancel
 from reverie.core.store import exchange_format as fmt
@@ -36,7 +37,6 @@ from reverie.models.base import Embedder
 
 log = logging.getLogger("reverie.exchange")
 
-EMBED_BATCH = 64
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,10 @@ def import_jsonl(
     if plan.problems:
         raise InputFileError(str(path), sorted(plan.problems))
     searchable = _searchable(plan)
-    vectors = _embed(embedder, [text for _, text in searchable.values()], progress, cancel)
+    vectors = embed_in_batches(
+        embedder, [text for _, text in searchable.values()], progress, cancel,
+        "embedding turns and memories",
+    )
     check_cancel(cancel)
     with store.ledger.transaction() as conn:
         # Another writer (a chat turn) may have landed since the plan: plan again.
@@ -388,19 +391,6 @@ def _searchable(plan: _Plan) -> dict[str, tuple[ItemKind, str]]:
     }
     items.update((r["id"], (ItemKind.MEMORY, r["text"])) for r in _records(plan.new["memory"]))
     return items
-
-
-def _embed(
-    embedder: Embedder, texts: list[str], progress: Progress, cancel: threading.Event | None
-) -> np.ndarray:
-    parts: list[np.ndarray] = []
-    for start in range(0, len(texts), EMBED_BATCH):
-        check_cancel(cancel)
-        parts.append(embedder.embed(texts[start : start + EMBED_BATCH]))
-        progress(min(start + EMBED_BATCH, len(texts)), len(texts), "embedding turns and memories")
-    if not parts:
-        return np.zeros((0, embedder.dim), dtype=np.float32)
-    return np.concatenate(parts)
 
 
 def _write(
