@@ -31,3 +31,4 @@ class Settings:
     chat_memories: int = 6
     chat_max_tokens: int = 256
     extraction_max_memories_per_turn: int = 3
+    max_file_bytes: int = 256 * 1024 * 1024  # larger files are skipped, with the reason

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from reverie.core.capture.importer import import_chat_jsonl
+from reverie.core.capture.importer import import_file
+from reverie.core.capture.isolation import IsolatedParser
+from reverie.core.capture.watching import Capture, SourceStatus
 from reverie.core.chat.session import ChatAnswer, ChatService, Conversation
 from reverie.core.config import Settings
 from reverie.core.editing import MemoryEditor
@@ -47,8 +49,12 @@ class Reverie:
         self._searcher = Searcher(store, embedder, settings)
         self._extractor = Extractor(store, llm, embedder, settings)
         self._chat = ChatService(store, self._searcher, llm, embedder, settings)
+        self._isolated = IsolatedParser()
         self.memories = MemoryEditor(store, embedder)
         """Add, edit, pin, archive, supersede, undo and forget memories."""
+        self.capture = Capture(store, embedder, self.memories, self._isolated,
+                               settings.max_file_bytes)
+        """Watched folders and exports: add, pause, remove, scan, watch in the background."""
 
     @property
     def data_dir(self) -> Path:
@@ -63,7 +69,8 @@ class Reverie:
         progress: Progress = no_progress,
         cancel: threading.Event | None = None,
     ) -> ImportReport:
-        """Import a chat JSONL file, then (unless `extract` is False) extract memories.
+        """Import a file of any format Reverie reads, then (unless `extract` is False)
+        extract memories from what it added.
 
         A reverie-jsonl export is recognised by its first line and restored as it is
         (its memories come with it; nothing is extracted).
@@ -71,8 +78,9 @@ class Reverie:
         target = Path(path)
         if is_exchange_file(target):
             return self._import_export_file(target, progress, cancel)
-        imported = import_chat_jsonl(
-            self.store, self.embedder, target, progress=progress, cancel=cancel
+        imported = import_file(
+            self.store, self.embedder, target, max_bytes=self.settings.max_file_bytes,
+            isolated=self._isolated, progress=progress, cancel=cancel,
         )
         changes, added, dropped = imported.changes, 0, 0
         if extract and imported.added_ids:
@@ -110,6 +118,24 @@ class Reverie:
         `on_changes` hears each episode's new memories as they are committed.
         """
         return self._extractor.run(progress=progress, cancel=cancel, on_changes=on_changes)
+
+    def start_capture(
+        self,
+        *,
+        on_status: Callable[[list[SourceStatus]], None],
+        on_changes: Callable[[Changes], None],
+        extract: bool = True,
+    ) -> None:
+        """Watch every unpaused source in the background; extract what arrives if `extract`.
+
+        The callbacks run on capture's threads.
+        """
+
+        def run_extraction(cancel: threading.Event) -> Changes:
+            return self._extractor.run(progress=no_progress, cancel=cancel).changes
+
+        self.capture.start(on_status=on_status, on_changes=on_changes,
+                           extract=run_extraction if extract else None)
 
     def search(self, query: str, k: int = 10, as_of: datetime | None = None) -> list[Hit]:
         """Hybrid search over episodes and memories (see `Searcher.search`)."""
@@ -199,7 +225,9 @@ class Reverie:
         return store_backup.backup(self.store, Path(target), passphrase)
 
     def close(self) -> None:
-        """Release the store; models are freed with the process."""
+        """Release the store and the parser process; models are freed with the process."""
+        self.capture.stop()
+        self._isolated.close()
         self.store.close()
 
 

@@ -8,7 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from reverie.core.capture.importer import episode_id_for, source_id_for
+from reverie.core.capture.sync import episode_id_for, source_id_for
 from reverie.core.chat.prompt import build_chat_prompt, cited_numbers
 from reverie.core.config import Settings
 from reverie.core.errors import BadInput

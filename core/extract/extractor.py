@@ -85,15 +85,17 @@ class Extractor:
     def pending(self, episode_ids: tuple[str, ...] | None = None) -> list[Any]:
         """Rows of episodes still to extract (optionally only among `episode_ids`)."""
         sql = (
-            "SELECT id, source_id, speaker, text, time FROM episodes WHERE extracted = 0"
+            "SELECT e.id, e.source_id, e.speaker, e.text, e.time, s.trust, s.kind AS source_kind,"
+            " s.name AS source_name FROM episodes e"
+            " JOIN sources s ON s.id = e.source_id WHERE e.extracted = 0"
         )
         params: list[str] = []
         if episode_ids is not None:
             if not episode_ids:
                 return []
-            sql += f" AND id IN ({','.join('?' * len(episode_ids))})"
+            sql += f" AND e.id IN ({','.join('?' * len(episode_ids))})"
             params = list(episode_ids)
-        return self._store.ledger.query(sql + " ORDER BY source_id, ts, seq", params)
+        return self._store.ledger.query(sql + " ORDER BY e.source_id, e.ts, e.seq", params)
 
     def run(
         self,
@@ -138,7 +140,8 @@ class Extractor:
         stated = _assertions(text)
         if len(stated.split()) < MIN_WORDS:
             return []
-        raw = self._ask(ExtractionInput(speaker, text), tally, cancel)
+        document = row["source_name"] if row["source_kind"] == "file" else None
+        raw = self._ask(ExtractionInput(speaker, text, document), tally, cancel)
         names = self._participants(row["source_id"])
         kept: list[_Candidate] = []
         for kind, said in _parse_facts(raw):
@@ -199,7 +202,7 @@ class Extractor:
             NewMemory(
                 id="mem_" + uuid.uuid4().hex[:20], kind=c.kind, text=c.text,
                 about=row["speaker"], valid_from=when, confidence=CONFIDENCE_V0,
-                trust="extracted", episode_ids=(row["id"],),
+                trust=row["trust"], episode_ids=(row["id"],),
             )
             for c in kept
         ]

@@ -19,11 +19,12 @@ from typing import Any
 from reverie.core.errors import BadInput
 from reverie.core.store.edits import record_history
 from reverie.core.store.ledger import BACKUP_DIR, Ledger
-from reverie.core.store.records import fts_rowid, now_utc
+from reverie.core.store.records import fts_rowid, now_utc, remove_episode
 from reverie.core.timeutil import to_ts
 from reverie.core.types import Actor, ItemKind
 
 CHUNK = 500
+CONTENT_TOMBSTONE = "sha256:"  # prefix of a tombstone that names content, not a place
 
 
 @dataclass(frozen=True)
@@ -138,20 +139,24 @@ def _forget_memory(conn: Any, memory_id: str, batch: str) -> None:
 
 
 def _forget_episode(conn: Any, episode_id: str) -> None:
-    row = conn.execute(
-        "SELECT seq, source_id, locator FROM episodes WHERE id = ?", (episode_id,)
-    ).fetchone()
+    row = remove_episode(conn, episode_id)
     if row is None:
         return
-    conn.execute("DELETE FROM fts WHERE rowid = ?", (fts_rowid(ItemKind.EPISODE, row["seq"]),))
-    conn.execute("DELETE FROM vectors WHERE item_id = ?", (episode_id,))
-    conn.execute("DELETE FROM memory_sources WHERE episode_id = ?", (episode_id,))
-    conn.execute("DELETE FROM episodes WHERE id = ?", (episode_id,))
-    conn.execute("INSERT INTO index_outbox (item_id, op) VALUES (?, 'delete')", (episode_id,))
     conn.execute(
         "INSERT OR REPLACE INTO forgotten (source_id, locator, at) VALUES (?, ?, ?)",
-        (row["source_id"], row["locator"], now_utc().isoformat()),
+        (row["source_id"], tombstone_locator(row), now_utc().isoformat()),
     )
+
+
+def tombstone_locator(row: Any) -> str:
+    """What marks a forgotten episode so its source never brings it back.
+
+    A chat turn keeps its place (a message id); a chunk of a document moves when text
+    above it is edited, so it is marked by its content's digest instead.
+    """
+    if row["source_kind"] == "file":
+        return CONTENT_TOMBSTONE + str(row["text_sha256"])
+    return str(row["locator"])
 
 
 def _check_target(ledger: Ledger, target: ForgetTarget) -> None:

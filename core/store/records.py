@@ -155,3 +155,25 @@ def index_text(conn: Any, rowid: int, item_id: str, kind: ItemKind, text: str) -
         (rowid, text, item_id, kind),
     )
     conn.execute("INSERT INTO index_outbox (item_id, op) VALUES (?, 'upsert')", (item_id,))
+
+
+def remove_episode(conn: Any, episode_id: str) -> Any:
+    """Delete one episode with its FTS row, vector and citations; return its row or None.
+
+    Memories that cited it keep their other citations; the caller decides what becomes
+    of a memory left with none.
+    """
+    row = conn.execute(
+        "SELECT e.seq, e.source_id, e.locator, e.text_sha256, e.day, s.kind AS source_kind"
+        " FROM episodes e JOIN sources s ON s.id = e.source_id WHERE e.id = ?",
+        (episode_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    conn.execute("DELETE FROM fts WHERE rowid = ?", (fts_rowid(ItemKind.EPISODE, row["seq"]),))
+    conn.execute("DELETE FROM vectors WHERE item_id = ?", (episode_id,))
+    conn.execute("DELETE FROM memory_sources WHERE episode_id = ?", (episode_id,))
+    conn.execute("DELETE FROM episodes WHERE id = ?", (episode_id,))
+    conn.execute("INSERT INTO index_outbox (item_id, op) VALUES (?, 'delete')", (episode_id,))
+    return row
+

@@ -170,6 +170,44 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT seq, speaker || ': ' || text, id, 'episode' FROM episodes;
     INSERT INTO fts (rowid, text, item_id, kind) SELECT -seq, text, id, 'memory' FROM memories;
     """,
+    # 3: capture. Watched folders and exports with their patterns; one row per file seen
+    # there (its size, mtime and hash for the catch-up scan, its state and the reason it
+    # was skipped); which sources each file fed, so a deleted file takes only its own
+    # episodes with it; and a trust level per source that extraction passes on.
+    """
+    CREATE TABLE watched (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        is_folder INTEGER NOT NULL,
+        include TEXT NOT NULL DEFAULT '[]',
+        exclude TEXT NOT NULL DEFAULT '[]',
+        paused INTEGER NOT NULL DEFAULT 0,
+        added TEXT NOT NULL,
+        last_scan TEXT,
+        mode TEXT,
+        error TEXT
+    );
+    CREATE TABLE files (
+        path TEXT PRIMARY KEY,
+        watch_id INTEGER REFERENCES watched(id),
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        sha256 TEXT,
+        format TEXT,
+        status TEXT NOT NULL,
+        reason TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        pieces INTEGER NOT NULL DEFAULT 0,
+        checked TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX files_by_watch ON files (watch_id, status);
+    CREATE TABLE file_sources (
+        path TEXT NOT NULL,
+        source_id TEXT NOT NULL,
+        PRIMARY KEY (path, source_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX file_sources_by_source ON file_sources (source_id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

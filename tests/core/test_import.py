@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reverie.core.errors import Cancelled, InputFileError
+from reverie.core.errors import BadInput, Cancelled, InputFileError
 from reverie.core.service import Reverie
 
 
@@ -46,7 +46,7 @@ def test_a_turn_whose_text_changed_is_refused_not_overwritten(
     first.write_text(json.dumps({**line, "text": "original"}) + "\n", encoding="utf-8")
     second.write_text(json.dumps({**line, "text": "rewritten"}) + "\n", encoding="utf-8")
     reverie.import_file(first, extract=False)
-    with pytest.raises(InputFileError, match="already stored with other text"):
+    with pytest.raises(BadInput, match="already stored with other text"):
         reverie.import_file(second, extract=False)
     assert [h.text for h in reverie.search("original rewritten", k=5)] == ["original"]
 
