@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reverie.core import cli_memory
+from reverie.core import cli_memory, cli_sources
 from reverie.core.compose import open_reverie
 from reverie.core.config import resolve_data_dir
 from reverie.core.errors import BadInput, Cancelled, EnvironmentProblem, PassphraseRequired
@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     common = [_common_options(argparse.SUPPRESS)]
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("app", parents=common, help="open the desktop app (the default)")
-    imp = sub.add_parser("import", parents=common, help="import a chat JSONL file")
+    imp = sub.add_parser("import", parents=common,
+                         help="import a file: chat export, document, e-mail, calendar")
     imp.add_argument("file", type=Path)
     imp.add_argument("--no-extract", action="store_true", help="store the turns only")
     sub.add_parser("extract", parents=common, help="extract memories from turns not extracted")
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true")
     _add_backup_commands(sub, common)
     cli_memory.add_commands(sub, common)
+    cli_sources.add_commands(sub, common)
     return parser
 
 
@@ -162,6 +164,8 @@ def _run(reverie: Reverie, args: argparse.Namespace, cancel: threading.Event) ->
     elif args.command == "export":
         count = reverie.export_json(args.json)
         print(f"exported {count} items to {args.json}")
+    elif args.command in cli_sources.COMMANDS:
+        cli_sources.run_command(reverie, args, ProgressPrinter(), cancel)
     elif args.command in cli_memory.COMMANDS:
         cli_memory.run_command(reverie, args, ProgressPrinter())
     elif args.command == "stats":
