@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from reverie.core.capture.parsed import Trust
+from reverie.core.chat.session import USER_SPEAKER
 from reverie.core.config import Settings
 from reverie.core.errors import Cancelled
 from reverie.core.extract.grounding import is_grounded
@@ -83,18 +85,23 @@ class Extractor:
         self._schema = extraction_schema(settings.extraction_max_memories_per_turn)
 
     def pending(self, episode_ids: tuple[str, ...] | None = None) -> list[Any]:
-        """Rows of episodes still to extract (optionally only among `episode_ids`)."""
+        """Rows of episodes still to extract (optionally only among `episode_ids`).
+
+        The user wrote the documents of their own watched folders, so a passage of one
+        is about the user (`speaker` here means the author), whatever the file is called.
+        """
         sql = (
-            "SELECT e.id, e.source_id, e.speaker, e.text, e.time, s.trust, s.kind AS source_kind,"
+            "SELECT e.id, e.source_id, CASE WHEN s.trust = ? THEN ? ELSE e.speaker END"
+            " AS speaker, e.text, e.time, s.trust, s.kind AS source_kind,"
             " s.name AS source_name FROM episodes e"
             " JOIN sources s ON s.id = e.source_id WHERE e.extracted = 0"
         )
-        params: list[str] = []
+        params: list[str] = [Trust.USER_FILE.value, USER_SPEAKER]
         if episode_ids is not None:
             if not episode_ids:
                 return []
             sql += f" AND e.id IN ({','.join('?' * len(episode_ids))})"
-            params = list(episode_ids)
+            params += list(episode_ids)
         return self._store.ledger.query(sql + " ORDER BY e.source_id, e.ts, e.seq", params)
 
     def run(

@@ -6,7 +6,8 @@ editing a question starts a new branch. `current_node` is the last message of th
 branch the user last saw; walking `parent` links from it to the root gives that branch,
 and that is the conversation Reverie keeps. Other branches are passed over.
 
-Kept: user turns (speaker "You") and assistant turns (speaker "ChatGPT") with text.
+Kept: user turns (speaker `user`, as in Reverie's own chat; the app shows "You") and
+assistant turns (speaker "ChatGPT") with text.
 Passed over: system and tool messages, hidden ones (custom instructions, memory
 context), assistant calls to tools, non-text content (code run, browsing, reasoning
 summaries) and the non-text parts of a message (images, files).
@@ -36,10 +37,11 @@ from reverie.core.capture.parsed import (
     Trust,
     UnreadableFile,
 )
+from reverie.core.chat.session import USER_SPEAKER
 
 NAME = "chatgpt"
 UNTITLED = "Untitled ChatGPT conversation"
-SPEAKERS = {"user": "You", "assistant": "ChatGPT"}
+SPEAKERS = {"user": USER_SPEAKER, "assistant": "ChatGPT"}
 # Content types that hold what was said; "code", "execution_output", "thoughts" and
 # the like are the machinery of tools and reasoning, not the conversation.
 TEXT_CONTENT = ("text", "multimodal_text")  # a tuple: `in` must not hash a hostile value

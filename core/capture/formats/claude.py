@@ -8,8 +8,9 @@ The file is a JSON array of conversations, each with its messages in order:
 
 A message's `content` blocks are what the app shows; `text` is an older flat copy
 that renders tool use as placeholders, so it is read only when there are no blocks.
-Kept: the text blocks of human turns (speaker "You") and assistant turns (speaker
-"Claude"). Passed over: tool use and results, thinking, attachments and files.
+Kept: the text blocks of human turns (speaker `user`, as in Reverie's own chat; the
+app shows "You") and assistant turns (speaker "Claude"). Passed over: tool use and
+results, thinking, attachments and files.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from reverie.core.capture.parsed import (
     Trust,
     UnreadableFile,
 )
+from reverie.core.chat.session import USER_SPEAKER
 
 NAME = "claude"
 UNTITLED = "Untitled Claude conversation"
 # Older exports call the user "human", some newer ones "user".
-SPEAKERS = {"human": "You", "user": "You", "assistant": "Claude"}
+SPEAKERS = {"human": USER_SPEAKER, "user": USER_SPEAKER, "assistant": "Claude"}
 _WHAT = "a Claude export (a list of conversations with chat_messages)"
 
 _STARTS_AS_LIST = re.compile(r"\s*\[\s*\{")

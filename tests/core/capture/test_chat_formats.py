@@ -114,7 +114,7 @@ def test_chatgpt_export_follows_the_branch_the_user_saw() -> None:
         "f6b8-user-3b",
         "a7c9-asst-3b",
     ]
-    assert [p.speaker for p in lisbon] == ["You", "ChatGPT"] * 3
+    assert [p.speaker for p in lisbon] == ["user", "ChatGPT"] * 3
     assert lisbon[0].time == utc("2024-03-12T19:05:10.123456")
     assert lisbon[-1].time == utc("2024-03-12T19:22:09.123456")
     # The image part is dropped, the text beside it kept.
@@ -185,7 +185,7 @@ def test_chatgpt_parent_loop_is_walked_once(tmp_path: Path) -> None:
 
     [source] = parse_file(path, "chatgpt")
 
-    assert [(p.locator, p.speaker) for p in source.pieces] == [("a", "You"), ("b", "ChatGPT")]
+    assert [(p.locator, p.speaker) for p in source.pieces] == [("a", "user"), ("b", "ChatGPT")]
 
 
 def test_chatgpt_conversation_without_mapping_is_refused_by_number(tmp_path: Path) -> None:
@@ -211,7 +211,7 @@ def test_claude_export_reads_text_blocks_and_skips_tool_only_turns() -> None:
     ]
     party = sources[0].pieces
     assert [p.locator[-2:] for p in party] == ["01", "02", "03", "04", "06"]
-    assert [p.speaker for p in party] == ["You", "Claude", "You", "Claude", "You"]
+    assert [p.speaker for p in party] == ["user", "Claude", "user", "Claude", "user"]
     assert party[0].time == utc("2024-04-02T18:11:04.102334")
     assert party[-1].time == utc("2024-04-02T18:40:55.120931")
     assert party[1].text == (
