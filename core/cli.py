@@ -28,7 +28,7 @@ from reverie.core.timeutil import parse_time
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 COMMANDS = (
     "import", "extract", "search", "export", "stats", "doctor", "backup", "restore",
-    *cli_memory.COMMANDS,
+    *cli_memory.COMMANDS, *cli_sources.COMMANDS,
 )
 
 

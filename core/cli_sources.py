@@ -21,6 +21,7 @@ COMMANDS = ("sources", "watch")
 def add_commands(sub: Any, common: list[argparse.ArgumentParser]) -> None:
     """Register `sources` (with its actions) and `watch` on the CLI's subparsers."""
     sources = sub.add_parser("sources", parents=common, help="folders and exports Reverie follows")
+    sources.add_argument("--json", action="store_true", help="one JSON object per source")
     actions = sources.add_subparsers(dest="action")
     listing = actions.add_parser("list", help="each source with its state (the default)")
     listing.add_argument("--json", action="store_true")

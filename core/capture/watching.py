@@ -57,6 +57,8 @@ class SourceStatus:
         state = f"scanning {self.done}/{self.total}" if self.state == "scanning" else self.state
         if self.state == "polling":
             state = "degraded: polling"
+        if self.state == "idle":
+            state = "followed while Reverie runs"
         if self.source.error:
             state = f"error: {self.source.error}"
         return (f"{state}; {self.files} files, {self.episodes} pieces"

@@ -137,6 +137,7 @@ class Turns:
         self.pieces: list[Piece] = []
         self.skipped: Counter[str] = Counter()
         self._locators: set[str] = set()
+        self._moments: Counter[str] = Counter()
 
     def add(self, locator: str, text: str, speaker: str, time: datetime) -> None:
         """Keep a turn, unless its text is empty or its locator was already used."""
@@ -149,6 +150,19 @@ class Turns:
             return
         self._locators.add(locator)
         self.pieces.append(Piece(locator, text, speaker.strip() or "Unknown", time))
+
+    def add_by_moment(self, text: str, speaker: str, time: datetime) -> None:
+        """Keep a turn of a format without message ids, placed by its time and speaker.
+
+        Line numbers would be the obvious locator, but a re-export that starts earlier
+        or later shifts them all, and every turn would come back as new. The moment a
+        message was sent and its author stay put (``2024-03-12 14:05:00 Sam``, then
+        `` #2`` for a second message in the same minute).
+        """
+        base = f"{time.isoformat(sep=' ')} {speaker.strip() or 'Unknown'}"
+        self._moments[base] += 1
+        n = self._moments[base]
+        self.add(base if n == 1 else f"{base} #{n}", text, speaker, time)
 
     def skip(self, reason: str, count: int = 1) -> None:
         """Count `count` messages passed over for `reason`."""

@@ -29,7 +29,7 @@ from pathlib import Path
 from reverie.core.capture.formats import Format
 from reverie.core.capture.formats._chat_common import Turns, gather, head_text, split_lines
 from reverie.core.capture.parsed import ParseContext, ParsedSource, SourceKind, Trust
-from reverie.core.capture.text import decode_text, lines_locator
+from reverie.core.capture.text import decode_text
 
 NAME = "chatlog"
 SUFFIXES = (".md", ".markdown", ".txt", ".log")
@@ -139,8 +139,7 @@ def parse(raw: bytes, context: ParseContext) -> list[ParsedSource]:
 
 def _close(turns: Turns, message: _Open | None) -> None:
     if message is not None and message.start.time is not None:
-        locator = lines_locator(message.start.number, message.last)
-        turns.add(locator, "\n".join(message.body), message.start.speaker, message.start.time)
+        turns.add_by_moment("\n".join(message.body), message.start.speaker, message.start.time)
 
 
 def _read(lines: list[str]) -> Iterator[_Line]:

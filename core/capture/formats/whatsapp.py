@@ -29,7 +29,7 @@ from pathlib import Path
 from reverie.core.capture.formats import Format
 from reverie.core.capture.formats._chat_common import Turns, gather, head_text, split_lines
 from reverie.core.capture.parsed import ParseContext, ParsedSource, SourceKind, Trust
-from reverie.core.capture.text import decode_text, lines_locator
+from reverie.core.capture.text import decode_text
 
 NAME = "whatsapp"
 SNIFF_LINES = 20  # non-empty lines of the head looked at
@@ -179,7 +179,7 @@ def _add_message(turns: Turns, message: _Message, day_first: bool) -> None:
         turns.skip("deleted messages")
     else:
         name = sender["name"].strip(_MARKS + " ~\u202f\u00a0")
-        turns.add(lines_locator(message.first, message.last), text, name, time)
+        turns.add_by_moment(text, name, time)
 
 
 def _spoken_text(text: str, turns: Turns) -> str | None:

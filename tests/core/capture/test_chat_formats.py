@@ -344,15 +344,15 @@ def test_whatsapp_android_export() -> None:
 
     assert (chat.key, chat.title) == ("whatsapp:WhatsApp chat with Sam", "WhatsApp chat with Sam")
     assert [p.locator for p in chat.pieces] == [
-        "line 2",
-        "line 3",
-        "line 4",
-        "line 6",
-        "lines 7-10",
-        "line 11",
-        "line 13",
-        "lines 15-16",
-        "line 17",
+        "2024-03-12 09:14:00 Sam Patel",
+        "2024-03-12 09:20:00 Alex",
+        "2024-03-12 09:21:00 Sam Patel",
+        "2024-03-12 12:48:00 Alex",
+        "2024-03-13 08:02:00 Sam Patel",
+        "2024-03-13 08:05:00 Alex",
+        "2024-03-13 08:07:00 Sam Patel",
+        "2024-03-14 18:30:00 Sam Patel",
+        "2024-03-14 18:41:00 Alex",
     ]
     assert [p.speaker for p in chat.pieces] == [
         "Sam Patel",
@@ -383,12 +383,12 @@ def test_whatsapp_ios_export_month_first_with_marks_and_crlf() -> None:
 
     assert chat.title == "WhatsApp chat with Family"  # from the folder iOS zipped it in
     assert [p.locator for p in chat.pieces] == [
-        "line 3",
-        "line 4",
-        "line 5",
-        "lines 7-9",
-        "line 10",
-        "line 12",
+        "2024-03-14 09:05:40 Dad",
+        "2024-03-14 09:31:02 Zoë",
+        "2024-03-14 12:15:57 Alex",
+        "2024-03-14 12:18:03 Mum",
+        "2024-03-14 18:44:20 Zoë",
+        "2024-03-15 00:03:09 Alex",
     ]
     assert [p.speaker for p in chat.pieces] == ["Dad", "Zoë", "Alex", "Mum", "Zoë", "Alex"]
     assert chat.pieces[0].time == datetime(2024, 3, 14, 9, 5, 40)
@@ -473,13 +473,13 @@ def test_markdown_standup_log_under_date_headings() -> None:
     assert log.key == f"chatlog:{(DATA / 'chatlog/2024-03-standup.md').absolute()}"
     assert log.title == "2024-03-standup"
     assert [p.locator for p in log.pieces] == [
-        "line 7",
-        "line 8",
-        "line 9",
-        "lines 10-11",
-        "line 15",
-        "line 16",
-        "line 17",
+        "2024-03-11 00:00:00 Priya",
+        "2024-03-11 00:00:01 Tomás",
+        "2024-03-11 00:00:02 Jürgen",
+        "2024-03-11 00:00:03 Alex",
+        "2024-03-12 00:00:00 Priya",
+        "2024-03-12 00:00:01 Tomás",
+        "2024-03-12 00:00:02 Alex",
     ]
     assert [p.speaker for p in log.pieces] == [
         "Priya",
@@ -512,13 +512,13 @@ def test_irc_log_skips_joins_quits_and_topic_changes() -> None:
     [log] = parse_file(DATA / "chatlog/irc.log", "chatlog")
 
     assert [p.locator for p in log.pieces] == [
-        "line 3",
-        "line 4",
-        "line 5",
-        "line 6",
-        "line 8",
-        "line 11",
-        "line 12",
+        "2024-03-12 20:01:00 alex",
+        "2024-03-12 20:02:00 marta",
+        "2024-03-12 20:03:00 kenji",
+        "2024-03-12 20:04:00 alex",
+        "2024-03-12 20:09:00 marta",
+        "2024-03-13 08:40:00 alex",
+        "2024-03-13 08:52:00 marta",
     ]
     assert [p.speaker for p in log.pieces] == [
         "alex",
@@ -549,14 +549,20 @@ def test_chat_log_with_times_on_each_line(tmp_path: Path) -> None:
     [log] = parse_file(path, "chatlog")
 
     assert [(p.locator, p.speaker, p.time, p.text) for p in log.pieces] == [
-        ("line 1", "Alice", datetime(2024, 3, 12, 14, 5), "Are you at the café?"),
         (
-            "lines 2-3",
+            "2024-03-12 14:05:00 Alice", "Alice", datetime(2024, 3, 12, 14, 5),
+            "Are you at the café?",
+        ),
+        (
+            "2024-03-12 14:05:40 Bob",
             "Bob",
             datetime(2024, 3, 12, 14, 5, 40),
             "Two minutes away\nstuck behind a bus",
         ),
-        ("line 4", "Alice", datetime(2024, 3, 12, 14, 9), "Got you a flat white ☕"),
+        (
+            "2024-03-12 14:09:00 Alice", "Alice", datetime(2024, 3, 12, 14, 9),
+            "Got you a flat white ☕",
+        ),
     ]
 
 
