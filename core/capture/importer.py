@@ -57,6 +57,10 @@ def import_file(
     cancel: threading.Event | None = None,
 ) -> FileImport:
     """Read, parse and store one file of any format Reverie reads."""
+    if path.is_dir():
+        raise BadInput(f"{path} is a folder: to read every file in it and follow its "
+                       "changes, add it as a source (`reverie sources add`, or Sources in "
+                       "the app)")
     content = read_file(path, max_bytes)
     fmt = format_of(path, content.raw)
     parsed = parse_bytes(content, fmt, isolated)

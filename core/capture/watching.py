@@ -38,6 +38,9 @@ from reverie.models.base import Embedder
 log = logging.getLogger("reverie.capture")
 
 Extract = Callable[[threading.Event], Changes]  # runs extraction of pending episodes
+# When nothing happened for this long, every source is scanned again: a safety net for
+# events the OS dropped (an overflowing inotify queue says nothing to watchdog's users).
+RESCAN_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -212,9 +215,14 @@ class Capture:
 
     def _index_loop(self) -> None:
         while not self._stopping.is_set():
-            item = self._queue.take()
+            item = self._queue.take(timeout=RESCAN_SECONDS)
             if item is None:
-                return
+                if self._stopping.is_set():
+                    return
+                for watch in catalog.list_watches(self._store.ledger):
+                    if not watch.paused:
+                        self._queue.put_scan(watch.id)
+                continue
             try:
                 self._handle(item)
             except Cancelled:
