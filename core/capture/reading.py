@@ -58,7 +58,7 @@ def read_file(path: Path, max_bytes: int) -> FileBytes:
     """Read a whole file no larger than `max_bytes`, or raise `UnreadableFile`."""
     before = stat_file(path)
     if before.size > max_bytes:
-        raise UnreadableFile(path, f"{_mb(before.size)} is over the {_mb(max_bytes)} limit "
+        raise UnreadableFile(path, f"{_size(before.size)} is over the {_size(max_bytes)} limit "
                              "for one file (Settings → Capture)")
     try:
         with open(path, "rb") as handle:
@@ -105,8 +105,11 @@ def _os_problem(path: Path, exc: OSError) -> UnreadableFile:
     return UnreadableFile(path, f"could not be read ({why})", transient=True)
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1_048_576:.1f} MB"
+def _size(size: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
 
 
 def regular_files_only(path: Path) -> bool:
