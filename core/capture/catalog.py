@@ -177,6 +177,20 @@ def mark_reading(ledger: Ledger, path: Path, watch_id: int | None, size: int,
     return attempts
 
 
+def restore_record(ledger: Ledger, path: Path, known: FileRecord | None) -> None:
+    """Put a file's row back as it was before `mark_reading` (None: no row at all)."""
+    with ledger.transaction() as conn:
+        if known is None:
+            conn.execute("DELETE FROM files WHERE path = ?", (str(path),))
+            return
+        conn.execute(
+            "UPDATE files SET size = ?, mtime_ns = ?, status = ?, attempts = ?, reason = ?"
+            " WHERE path = ?",
+            (known.size, known.mtime_ns, known.status, known.attempts, known.reason,
+             str(path)),
+        )
+
+
 def link_sources(conn: Any, path: Path, source_ids: list[str]) -> None:
     """Record which sources a file fed (inside the caller's transaction)."""
     conn.executemany("INSERT OR IGNORE INTO file_sources (path, source_id) VALUES (?, ?)",

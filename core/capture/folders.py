@@ -24,6 +24,7 @@ from reverie.core.capture.parsed import UnreadableFile
 from reverie.core.capture.reading import FileStat, format_of, parse_bytes, read_file, stat_file
 from reverie.core.capture.scan import Found, walk
 from reverie.core.capture.sync import SourcePlan, remove_episodes
+from reverie.core.errors import Cancelled
 from reverie.core.jobs import Progress, check_cancel, no_progress
 from reverie.core.store import records
 from reverie.core.store.store import Store
@@ -65,8 +66,9 @@ class FolderIndexer:
         self._isolated = isolated
         self._max_bytes = max_bytes
 
-    def check(self, watch: WatchedSource, path: Path) -> FileOutcome:
-        """Make the store agree with what is at `path` now."""
+    def check(self, watch: WatchedSource, path: Path,
+              cancel: threading.Event | None = None) -> FileOutcome:
+        """Make the store agree with what is at `path` now; `cancel` stops a long embed."""
         ledger = self._store.ledger
         relative = _relative(watch, path)
         if relative is None:
@@ -81,7 +83,7 @@ class FolderIndexer:
                 return self.remove(path) if known else FileOutcome(path, "ignored")
             return self._skip(watch, path, FileStat(0, 0), exc)
         settled = self._settled(watch, path, now, known)
-        return settled or self._read_and_store(watch, path, now, known)
+        return settled or self._read_and_store(watch, path, now, known, cancel)
 
     def _settled(self, watch: WatchedSource, path: Path, now: FileStat,
                  known: catalog.FileRecord | None) -> FileOutcome | None:
@@ -96,7 +98,8 @@ class FolderIndexer:
         return None
 
     def _read_and_store(self, watch: WatchedSource, path: Path, now: FileStat,
-                        known: catalog.FileRecord | None) -> FileOutcome:
+                        known: catalog.FileRecord | None,
+                        cancel: threading.Event | None) -> FileOutcome:
         try:
             content = read_file(path, self._max_bytes)
             if known is not None and known.sha256 == content.sha256 \
@@ -118,9 +121,13 @@ class FolderIndexer:
 
         try:
             stored = write_parsed(self._store, self._embedder, parsed, fmt.trust,
-                                  extra_writes=bookkeeping)
+                                  cancel=cancel, extra_writes=bookkeeping)
         except UnreadableFile as exc:
             return self._skip(watch, path, now, exc)
+        except Cancelled:
+            # A clean stop is not a crash: the next start reads the file as if anew.
+            catalog.restore_record(self._store.ledger, path, known)
+            raise
         return FileOutcome(path, "stored", changes=stored.changes, added_ids=stored.added_ids)
 
     def remove(self, path: Path) -> FileOutcome:
@@ -163,7 +170,7 @@ class FolderIndexer:
         for done, path in enumerate(paths):
             check_cancel(cancel)
             progress(done, len(paths), "reading files")
-            outcomes.append(self.check(watch, path))
+            outcomes.append(self.check(watch, path, cancel))
         progress(len(paths), len(paths), "reading files")
         return outcomes
 

@@ -243,7 +243,7 @@ class Capture:
         if paths is None:  # a folder appeared or moved in: scan it as a whole
             self._queue.put_scan(watch.id)
             return
-        outcome: FileOutcome = self._indexer.check(watch, item)
+        outcome: FileOutcome = self._indexer.check(watch, item, self._stopping)
         self._after(outcome.changes, bool(outcome.added_ids))
         self._publish()
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from reverie.core.capture import catalog
+from reverie.core.capture.folders import FolderIndexer
+from reverie.core.capture.isolation import IsolatedParser
+from reverie.core.errors import Cancelled
 from reverie.core.service import Reverie
 from reverie.core.store import records
 from reverie.core.store.records import NewMemory
@@ -200,3 +205,30 @@ def test_include_patterns_and_never_remember(
     reverie.capture.set_never_remember(("trip*",))
     _scan(reverie)
     assert sorted(Path(p).name for p in stored(reverie)) == ["ideas.md"]
+
+
+def test_a_cancelled_scan_is_not_taken_for_a_crash(
+    open_store: Callable[..., Reverie], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path)
+    reverie = open_store()
+    watch = reverie.capture.add(folder)
+    cancel = threading.Event()
+
+    class CancellingEmbedder:
+        """The real embedder, but the user presses Stop while it works."""
+
+        name = reverie.embedder.name
+        dim = reverie.embedder.dim
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            cancel.set()
+            return reverie.embedder.embed(texts)
+
+    indexer = FolderIndexer(reverie.store, CancellingEmbedder(), IsolatedParser(), 1 << 20)
+    for _ in range(catalog.MAX_ATTEMPTS + 1):
+        cancel.clear()
+        with pytest.raises(Cancelled):
+            indexer.scan(watch, cancel=cancel)
+    assert _scan(reverie) == {"stored": 3}
+    assert reverie.capture.problems(watch.id) == []
