@@ -118,3 +118,34 @@ def test_paused_sources_are_not_followed_until_resumed(
     assert reverie.capture.sources()[0].state == "paused"
     reverie.capture.resume(watch.id)
     assert wait_until(_matches(reverie, folder))
+
+
+def test_starting_again_catches_up_on_changes_made_while_closed(
+    open_store: Callable[..., Reverie], tmp_path: Path
+) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "kept.md").write_text("Kept as it was.\n", encoding="utf-8")
+    (folder / "edited.md").write_text("Before the edit.\n", encoding="utf-8")
+    (folder / "deleted.md").write_text("Deleted while closed.\n", encoding="utf-8")
+    data = tmp_path / "data"
+    first = open_store(data_dir=data)
+    first.capture.add(folder)
+    listener = Listener()
+    first.start_capture(on_status=listener.on_status, on_changes=listener.on_changes,
+                        extract=False)
+    assert wait_until(_matches(first, folder))
+    first.close()  # stops capture first, then the store
+
+    (folder / "edited.md").write_text("After the edit, while Reverie was closed.\n",
+                                      encoding="utf-8")
+    (folder / "deleted.md").unlink()
+    (folder / "new.md").write_text("Written while closed.\n", encoding="utf-8")
+    again = open_store(data_dir=data)
+    again.start_capture(on_status=listener.on_status, on_changes=listener.on_changes,
+                        extract=False)
+    try:
+        assert wait_until(_matches(again, folder))
+        assert sorted(Path(p).name for p in stored(again)) == ["edited.md", "kept.md", "new.md"]
+    finally:
+        again.capture.stop()
