@@ -35,3 +35,24 @@ def test_import_extract_edit_undo_forget_log_no_text(
     said = [json.loads(line)["text"] for line in sample_chat.read_text().splitlines() if line]
     words = {"oat milk", "locker code", "5521", "5522", *[text[:25] for text in said]}
     assert [w for w in words if w.lower() in logged.lower()] == []
+
+
+def test_watching_a_folder_logs_no_file_names_or_text(
+    open_store: Callable[..., Reverie], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    folder = tmp_path / "divorce-lawyer-notes"
+    folder.mkdir()
+    (folder / "custody-plan.md").write_text("# Custody\n\nMediation on Tuesday.\n",
+                                            encoding="utf-8")
+    (folder / "unreadable-secret.txt").write_bytes(b"\0\1\2" * 100)
+    reverie = open_store()
+    reverie.capture.add(folder)
+    reverie.capture.scan()
+    (folder / "custody-plan.md").unlink()
+    reverie.capture.scan()
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "file" in logged  # capture did log
+    for private in ("divorce", "custody", "Mediation", "unreadable-secret"):
+        assert private.lower() not in logged.lower()
