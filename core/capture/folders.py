@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,10 @@ from reverie.core.types import Changes
 from reverie.models.base import Embedder
 
 log = logging.getLogger("reverie.capture")
+
+# During a scan the vector index catches up this often rather than after every file:
+# one Chroma upsert costs about as much as embedding a small file.
+INDEX_SYNC_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,12 @@ class FolderIndexer:
         self._max_bytes = max_bytes
 
     def check(self, watch: WatchedSource, path: Path,
-              cancel: threading.Event | None = None) -> FileOutcome:
-        """Make the store agree with what is at `path` now; `cancel` stops a long embed."""
+              cancel: threading.Event | None = None, *, defer_index: bool = False
+              ) -> FileOutcome:
+        """Make the store agree with what is at `path` now; `cancel` stops a long embed.
+
+        With `defer_index` the vector index is brought up to date by the caller.
+        """
         ledger = self._store.ledger
         relative = _relative(watch, path)
         if relative is None:
@@ -83,7 +92,8 @@ class FolderIndexer:
                 return self.remove(path) if known else FileOutcome(path, "ignored")
             return self._skip(watch, path, FileStat(0, 0), exc)
         settled = self._settled(watch, path, now, known)
-        return settled or self._read_and_store(watch, path, now, known, cancel)
+        return settled or self._read_and_store(
+            watch, path, now, known, cancel=cancel, defer_index=defer_index)
 
     def _settled(self, watch: WatchedSource, path: Path, now: FileStat,
                  known: catalog.FileRecord | None) -> FileOutcome | None:
@@ -98,8 +108,8 @@ class FolderIndexer:
         return None
 
     def _read_and_store(self, watch: WatchedSource, path: Path, now: FileStat,
-                        known: catalog.FileRecord | None,
-                        cancel: threading.Event | None) -> FileOutcome:
+                        known: catalog.FileRecord | None, *,
+                        cancel: threading.Event | None, defer_index: bool) -> FileOutcome:
         try:
             content = read_file(path, self._max_bytes)
             if known is not None and known.sha256 == content.sha256 \
@@ -121,7 +131,8 @@ class FolderIndexer:
 
         try:
             stored = write_parsed(self._store, self._embedder, parsed, fmt.trust,
-                                  cancel=cancel, extra_writes=bookkeeping)
+                                  cancel=cancel, extra_writes=bookkeeping,
+                                  sync_index=not defer_index)
         except UnreadableFile as exc:
             return self._skip(watch, path, now, exc)
         except Cancelled:
@@ -167,10 +178,17 @@ class FolderIndexer:
     def _check_all(self, watch: WatchedSource, paths: list[Path], progress: Progress,
                    cancel: threading.Event | None) -> list[FileOutcome]:
         outcomes: list[FileOutcome] = []
-        for done, path in enumerate(paths):
-            check_cancel(cancel)
-            progress(done, len(paths), "reading files")
-            outcomes.append(self.check(watch, path, cancel))
+        synced = time.monotonic()
+        try:
+            for done, path in enumerate(paths):
+                check_cancel(cancel)
+                progress(done, len(paths), "reading files")
+                outcomes.append(self.check(watch, path, cancel, defer_index=True))
+                if time.monotonic() - synced > INDEX_SYNC_SECONDS:
+                    self._store.sync_index()
+                    synced = time.monotonic()
+        finally:
+            self._store.sync_index()
         progress(len(paths), len(paths), "reading files")
         return outcomes
 

@@ -79,8 +79,14 @@ def write_parsed(
     progress: Progress = no_progress,
     cancel: threading.Event | None = None,
     extra_writes: Callable[[Any, list[SourcePlan]], None] | None = None,
+    sync_index: bool = True,
 ) -> FileImport:
-    """Bring the store in line with `parsed`; embed only what is new."""
+    """Bring the store in line with `parsed`; embed only what is new.
+
+    Without `sync_index` the vector index is left to the caller's next
+    `Store.sync_index` (the outbox keeps the promise): a scan of thousands of small
+    files updates Chroma once in a while, not once per file.
+    """
     plans = [plan_source(store.ledger, source, trust) for source in parsed.sources]
     _refuse_conflicts(parsed.path, plans)
     adds = [episode for plan in plans for episode in plan.add]
@@ -97,7 +103,8 @@ def write_parsed(
             changes = changes + apply_plan(conn, plan, part, embedder=embedder, batch=batch)
         if extra_writes is not None:
             extra_writes(conn, plans)
-    store.sync_index()
+    if sync_index:
+        store.sync_index()
     skipped = sum(plan.unchanged + plan.forgotten for plan in plans)
     log.info("file stored: %d pieces added, %d removed, %d as they were",
              changes.episodes_added, changes.episodes_removed, skipped)
