@@ -159,6 +159,12 @@ def put_file(conn: Any, path: Path, watch_id: int | None, *, size: int, mtime_ns
     )
 
 
+def touch_file(conn: Any, path: Path, size: int, mtime_ns: int) -> None:
+    """Record a new size and mtime for a file whose bytes did not change."""
+    conn.execute("UPDATE files SET size = ?, mtime_ns = ?, checked = ? WHERE path = ?",
+                 (size, mtime_ns, now_utc().isoformat(), str(path)))
+
+
 def mark_reading(ledger: Ledger, path: Path, watch_id: int | None, size: int,
                  mtime_ns: int) -> int:
     """Note that a file is about to be read; return how many tries that makes."""

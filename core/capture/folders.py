@@ -114,7 +114,8 @@ class FolderIndexer:
             content = read_file(path, self._max_bytes)
             if known is not None and known.sha256 == content.sha256 \
                     and known.status == FileState.STORED:
-                self._note(watch, path, content.stat, FileState.STORED, sha256=content.sha256)
+                with self._store.ledger.transaction() as conn:  # same bytes, new mtime
+                    catalog.touch_file(conn, path, content.stat.size, content.stat.mtime_ns)
                 return FileOutcome(path, "unchanged")
             fmt = format_of(path, content.raw)
             catalog.mark_reading(self._store.ledger, path, watch.id, now.size, now.mtime_ns)

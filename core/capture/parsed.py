@@ -82,7 +82,8 @@ class ParseContext:
 
     path: Path
     modified: datetime  # the file's mtime, aware: the time of undated text
-    max_chunk_chars: int = 1200
+    # MiniLM reads 256 tokens; ~1,000 characters of prose stay within them.
+    max_chunk_chars: int = 1000
 
 
 @dataclass(frozen=True)

@@ -86,7 +86,7 @@ def test_an_edit_above_a_paragraph_moves_it_without_rederiving(
     # Paragraphs long enough to be chunks of their own (short ones are merged).
     long_journal = "\n\n".join(
         f"Day {day}: " + " ".join(f"walked to the market and bought pears number {n}."
-                                  for n in range(24)) for day in range(1, 4))
+                                  for n in range(20)) for day in range(1, 4))
     (folder / "journal.txt").write_text(long_journal, encoding="utf-8")
     reverie = open_store()
     reverie.capture.add(folder)
@@ -232,3 +232,19 @@ def test_a_cancelled_scan_is_not_taken_for_a_crash(
             indexer.scan(watch, cancel=cancel)
     assert _scan(reverie) == {"stored": 3}
     assert reverie.capture.problems(watch.id) == []
+
+
+def test_a_touched_file_with_the_same_bytes_keeps_its_record(
+    open_store: Callable[..., Reverie], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path)
+    reverie = open_store()
+    reverie.capture.add(folder)
+    _scan(reverie)
+    query = "SELECT format, pieces, sha256, status FROM files WHERE path = ?"
+    target = folder / "trip.md"
+    before = tuple(reverie.store.ledger.query(query, (str(target),))[0])
+    os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 10**9))
+    assert _scan(reverie) == {"unchanged": 3}
+    assert tuple(reverie.store.ledger.query(query, (str(target),))[0]) == before
+    assert catalog.file_record(reverie.store.ledger, target).mtime_ns == target.stat().st_mtime_ns
