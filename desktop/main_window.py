@@ -5,6 +5,11 @@ models takes a second), showing "Opening your memories…" meanwhile. Import run
 `Lane.WORK` job with a progress bar and a Cancel button in the status bar. Every job
 that changes the store ends in `JobRunner.changed`, from which the timeline and the
 counts refresh.
+
+Once open, the window starts live capture of the watched sources (a second tab,
+View → Sources…); what capture reports arrives through `CaptureBridge`, and its
+changes refresh the timeline and counts exactly as a job's do. Capture is stopped
+before the store closes.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtCore import QEventLoop, QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -24,6 +29,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -32,9 +38,11 @@ from PySide6.QtWidgets import (
 from reverie.core.service import Reverie
 from reverie.core.store.keys import PassphraseRequest
 from reverie.core.types import Changes
+from reverie.desktop.capture_bridge import CaptureBridge, start_capture
 from reverie.desktop.chat_view import ChatPanel
 from reverie.desktop.jobs import Job, JobRunner, Lane
 from reverie.desktop.operations import ImportOutcome, import_and_extract
+from reverie.desktop.sources_view import SourcesPane
 from reverie.desktop.timeline_model import KindRole, TimelineModel
 from reverie.desktop.unlock import PassphraseDialog
 
@@ -134,16 +142,22 @@ class TimelinePane(QWidget):
 
 
 class MainWindow(QMainWindow):
-    """Reverie's window. Call `start()` after `show()` to open the facade."""
+    """Reverie's window. Call `start()` after `show()` to open the facade.
 
-    opened = Signal()
+    `extract_captured=False` leaves what live capture reads unextracted (tests: the
+    bundled model is slow); it is extracted by the next import or run that extracts.
+    """
+
+    opened = Signal()  # the store is open and live capture has started (or failed to)
     open_failed = Signal(str)
 
     def __init__(
         self, opener: Opener, parent: QWidget | None = None, *,
-        needs_passphrase: NeedsPassphrase = lambda: None,
+        needs_passphrase: NeedsPassphrase = lambda: None, extract_captured: bool = True,
     ) -> None:
         super().__init__(parent)
+        self._extract_captured = extract_captured
+        self._shutting_down = False
         self._needs_passphrase = needs_passphrase
         self._passphrase_given = False
         self.passphrase_dialog: PassphraseDialog | None = None
@@ -160,6 +174,8 @@ class MainWindow(QMainWindow):
         self.timeline_model = TimelineModel()
         self.timeline = TimelinePane(self.timeline_model)
         self.chat = ChatPanel(self.runner)
+        self.capture_bridge = CaptureBridge(self)
+        self.sources = SourcesPane(self.runner)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setAccessibleName("Timeline and chat")
@@ -175,14 +191,7 @@ class MainWindow(QMainWindow):
         self.opening_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.opening_label.setStyleSheet("color: #6b6b6b; font-size: 15pt")
 
-        main = QWidget()
-        layout = QVBoxLayout(main)
-        layout.setContentsMargins(10, 8, 10, 4)
-        layout.addWidget(self.splitter)
-        self.pages = QStackedWidget()
-        self.pages.addWidget(self.opening_label)
-        self.pages.addWidget(main)
-        self.setCentralWidget(self.pages)
+        self._build_pages()
         self.setStyleSheet("QLabel#paneTitle { font-weight: 600; padding: 2px 0; }")
 
         self._build_actions()
@@ -190,9 +199,34 @@ class MainWindow(QMainWindow):
 
         self.runner.changed.connect(self._on_changed)
         self.runner.busy_changed.connect(lambda _lane, _busy: self._update_actions())
+        # Live capture's changes refresh the views exactly as a job's changes do.
+        self.capture_bridge.changed.connect(self._on_changed)
+        self.capture_bridge.statuses_changed.connect(self.sources.model.set_statuses)
+        # A scan announces its changes only when it ends; its progress reports keep the
+        # counts moving meanwhile (four COUNT(*) reads per coalesced report).
+        self.capture_bridge.statuses_changed.connect(lambda _statuses: self._update_counts())
+        self.sources.problem.connect(
+            lambda title, message, is_bug: self.show_problem(title, message, is_bug=is_bug))
+        self.sources.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self._update_actions()
 
     # --- construction ---------------------------------------------------------------
+
+    def _build_pages(self) -> None:
+        """"Opening…", then two tabs: the timeline beside the chat, and the sources."""
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Views")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(_padded(self.splitter), "&Timeline and chat")
+        self.tabs.addTab(_padded(self.sources), "&Sources")
+        main = QWidget()
+        layout = QVBoxLayout(main)
+        layout.setContentsMargins(10, 8, 10, 4)
+        layout.addWidget(self.tabs)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.opening_label)
+        self.pages.addWidget(main)
+        self.setCentralWidget(self.pages)
 
     def _build_actions(self) -> None:
         self.import_action = QAction("&Import chat file…", self)
@@ -206,11 +240,21 @@ class MainWindow(QMainWindow):
         self.new_chat_action = QAction("&New conversation", self)
         self.new_chat_action.setShortcut(QKeySequence("Ctrl+N"))
         self.new_chat_action.triggered.connect(self.chat.new_conversation)
+        self.timeline_view_action = QAction("&Timeline and chat", self)
+        self.timeline_view_action.setShortcut(QKeySequence("Ctrl+1"))
+        self.timeline_view_action.triggered.connect(self.show_timeline)
+        self.sources_action = QAction("&Sources…", self)
+        self.sources_action.setShortcut(QKeySequence("Ctrl+2"))
+        self.sources_action.setStatusTip("The folders and export files Reverie follows")
+        self.sources_action.triggered.connect(self.show_sources)
 
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.import_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.timeline_view_action)
+        view_menu.addAction(self.sources_action)
         chat_menu = self.menuBar().addMenu("&Chat")
         chat_menu.addAction(self.new_chat_action)
 
@@ -268,7 +312,26 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.statusBar().showMessage("Ready", 5000)
         self.chat.input.setFocus()
-        self.opened.emit()
+        self._start_capture()
+
+    def _start_capture(self) -> None:
+        job = self.runner.run(
+            Lane.WORK, "start capture",
+            start_capture(self.capture_bridge, extract=self._extract_captured), writes=False,
+        )
+        job.succeeded.connect(self._on_capture_started)
+        job.failed.connect(self._on_capture_failed)
+        job.finished.connect(self.opened.emit)
+
+    def _on_capture_started(self, statuses: object) -> None:
+        # Capture's own reports are newer than this list whenever there are any.
+        bridge = self.capture_bridge
+        if not (bridge.has_reported or bridge.detached) and isinstance(statuses, list):
+            self.sources.model.set_statuses(statuses)
+
+    def _on_capture_failed(self, message: str, is_bug: bool) -> None:
+        self.sources.set_capture_problem(message)
+        self.show_problem("Reverie cannot watch your sources", message, is_bug=is_bug)
 
     def _on_open_failed(self, message: str, is_bug: bool) -> None:
         if self._passphrase_given and message.startswith(WRONG_PASSPHRASE):
@@ -355,6 +418,16 @@ class MainWindow(QMainWindow):
             text = "Import cancelled: nothing was stored."
         self.statusBar().showMessage(text)
 
+    def show_timeline(self) -> None:
+        """Show the timeline and chat tab."""
+        self.tabs.setCurrentIndex(0)
+        self.chat.input.setFocus()
+
+    def show_sources(self) -> None:
+        """Show the Sources tab, with the focus in the list (its shortcuts work there)."""
+        self.tabs.setCurrentIndex(1)
+        self.sources.take_focus()
+
     def _on_import_finished(self) -> None:
         self._import_job = None
         self.progress.hide()
@@ -406,9 +479,39 @@ class MainWindow(QMainWindow):
             self._box = None
 
     def shutdown(self) -> None:
-        """Cancel jobs, wait for them, close the facade. Safe to call twice."""
+        """Stop capture, cancel jobs, wait for them, close the facade. Safe to call twice."""
+        if self._shutting_down:  # again, or from a close event while capture stops
+            return
+        self._shutting_down = True
+        self.capture_bridge.detach()  # nothing more reaches views that are going away
+        self._stop_capture()
         self.timeline_model.set_facade(None)
+        self.sources.model.clear()
         self.runner.shutdown()
+
+    def _stop_capture(self) -> None:
+        """Stop live capture before the store closes, keeping the window drawn meanwhile.
+
+        `Capture.stop` waits for the file being read and the extraction step under way
+        (up to 30 s each), so it runs on a thread while a local event loop keeps painting
+        (user input is held back). Running jobs are cancelled first so that they wind
+        down in the same time. If this loop cannot run (the application has quit), the
+        thread is joined instead.
+        """
+        facade = self.runner.facade
+        if facade is None or not facade.capture.running:
+            return  # not open, or capture not started yet: closing the facade stops it
+        for lane in Lane:
+            job = self.runner.job(lane)
+            if job is not None:
+                job.cancel()
+        self.statusBar().showMessage("Stopping watched sources…")
+        loop = QEventLoop()
+        self.capture_bridge.stopped.connect(loop.quit)
+        thread = self.capture_bridge.stop_in_background(facade.capture.stop)
+        loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        thread.join()
+        log.info("capture stopped")
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window stops jobs and closes the store before the app quits."""
@@ -416,6 +519,15 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Stopping running jobs…")
         self.shutdown()
         event.accept()
+
+
+def _padded(widget: QWidget) -> QWidget:
+    """`widget` in a page with a little room below the tab bar."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(0, 8, 0, 0)
+    layout.addWidget(widget)
+    return page
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
