@@ -447,7 +447,8 @@ class MainWindow(QMainWindow):
         # Four COUNT(*) reads: milliseconds, fine on the main thread (see timeline_model).
         counts = facade.counts()
         self.counts_label.setText(
-            f"{_plural(counts['sources'], 'source')} · {_plural(counts['episodes'], 'turn')}"
+            f"{_plural(counts['sources'], 'conversation or file', 'conversations and files')}"
+            f" · {_plural(counts['episodes'], 'piece')}"
             f" · {_plural(counts['memories'], 'memory', 'memories')}"
         )
 

@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,8 +158,13 @@ class FolderIndexer:
         return FileOutcome(path, "removed", changes=changes)
 
     def scan(self, watch: WatchedSource, progress: Progress = no_progress,
-             cancel: threading.Event | None = None) -> ScanReport:
-        """Check every file of a source, then remove what is no longer there."""
+             cancel: threading.Event | None = None,
+             on_outcome: Callable[[FileOutcome], None] | None = None) -> ScanReport:
+        """Check every file of a source, then remove what is no longer there.
+
+        `on_outcome` hears each file's outcome as it happens, so views can grow while a
+        long scan goes on.
+        """
         ledger = self._store.ledger
         if not watch.path.exists():
             reason = "not found (moved, or on a drive that is not connected?)"
@@ -171,13 +177,15 @@ class FolderIndexer:
                 found.append(item.path)
             else:
                 unreadable.append((item.path, item.reason))
-        outcomes = self._check_all(watch, found, progress, cancel)
-        outcomes += self._remove_missing(watch, set(found), [p for p, _ in unreadable])
+        hear = on_outcome or (lambda _: None)
+        outcomes = self._check_all(watch, found, progress, cancel, hear)
+        outcomes += self._remove_missing(watch, set(found), [p for p, _ in unreadable], hear)
         catalog.note_watch(ledger, watch.id, scanned=True, error=None)
         return _report(watch.id, outcomes, unreadable)
 
     def _check_all(self, watch: WatchedSource, paths: list[Path], progress: Progress,
-                   cancel: threading.Event | None) -> list[FileOutcome]:
+                   cancel: threading.Event | None,
+                   hear: Callable[[FileOutcome], None]) -> list[FileOutcome]:
         outcomes: list[FileOutcome] = []
         synced = time.monotonic()
         try:
@@ -185,6 +193,7 @@ class FolderIndexer:
                 check_cancel(cancel)
                 progress(done, len(paths), "reading files")
                 outcomes.append(self.check(watch, path, cancel, defer_index=True))
+                hear(outcomes[-1])
                 if time.monotonic() - synced > INDEX_SYNC_SECONDS:
                     self._store.sync_index()
                     synced = time.monotonic()
@@ -193,13 +202,16 @@ class FolderIndexer:
         progress(len(paths), len(paths), "reading files")
         return outcomes
 
-    def _remove_missing(self, watch: WatchedSource, found: set[Path],
-                        unlisted: list[Path]) -> list[FileOutcome]:
+    def _remove_missing(self, watch: WatchedSource, found: set[Path], unlisted: list[Path],
+                        hear: Callable[[FileOutcome], None]) -> list[FileOutcome]:
         gone = [
             path for path in catalog.files_of(self._store.ledger, watch.id)
             if path not in found and not any(folder in path.parents for folder in unlisted)
         ]
-        return [self.check(watch, path) for path in gone]
+        outcomes = [self.check(watch, path) for path in gone]
+        for outcome in outcomes:
+            hear(outcome)
+        return outcomes
 
     def _skip(self, watch: WatchedSource, path: Path, now: FileStat,
               problem: UnreadableFile) -> FileOutcome:

@@ -77,6 +77,7 @@ class Capture:
         self._memories = memories
         self._indexer = FolderIndexer(store, embedder, isolated, max_bytes)
         self._lock = threading.Lock()
+        self._publish_lock = threading.Lock()
         self._progress: dict[int, tuple[int, int]] = {}
         self._watcher: FolderWatcher | None = None
         self._queue = PathQueue()
@@ -232,9 +233,7 @@ class Capture:
 
     def _handle(self, item: int | Path) -> None:
         if isinstance(item, int):
-            report = self._scan_in_background(item)
-            if report is not None:
-                self._after(report.changes, bool(report.added_ids))
+            self._scan_in_background(item)
             return
         watch = self._watch_of(item)
         if watch is None:
@@ -262,7 +261,10 @@ class Capture:
                 self._publish()
 
         try:
-            return self._indexer.scan(watch, progress, self._stopping)
+            return self._indexer.scan(
+                watch, progress, self._stopping,
+                on_outcome=lambda o: self._after(o.changes, bool(o.added_ids)),
+            )
         finally:
             with self._lock:
                 self._progress.pop(watch_id, None)
@@ -336,7 +338,10 @@ class Capture:
     def _publish(self) -> None:
         if self._watcher is None:
             return
-        try:
-            self._on_status(self.sources())
-        except Exception:
-            log.exception("a capture status listener failed")
+        # One at a time, so that listeners hear reports in the order they were read:
+        # a pause from the UI's worker and a scan's progress must not arrive swapped.
+        with self._publish_lock:
+            try:
+                self._on_status(self.sources())
+            except Exception:
+                log.exception("a capture status listener failed")

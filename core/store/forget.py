@@ -58,7 +58,7 @@ class ForgetPlan:
     def describe(self) -> str:
         """One paragraph for the confirmation prompt."""
         parts = [
-            _count(len(self.episode_ids), "conversation turn"),
+            _count(len(self.episode_ids), "turn or passage", "turns and passages"),
             _count(len(self.memory_ids), "memory", "memories"),
         ]
         text = f"{' and '.join(parts)} will be removed for good"

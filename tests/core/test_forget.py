@@ -100,7 +100,7 @@ def test_forgetting_a_turn_takes_the_memories_that_came_only_from_it(
     assert plan.derived_memory_ids == (only,)
     assert plan.memories_losing_citations == (shared,)
     text = plan.describe()
-    assert "1 conversation turn and 1 memory" in text
+    assert "1 turn or passage and 1 memory" in text
     assert "also cite other turns" in text
     reverie.memories.forget(plan)
 

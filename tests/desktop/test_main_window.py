@@ -59,7 +59,7 @@ def test_import_then_chat_with_the_real_model(
     window = make_window()  # the real bundled embedder and SmolLM2
     assert window.windowTitle() == "Reverie"
     assert window.pages.currentWidget() is not window.opening_label
-    assert window.counts_label.text() == "0 sources · 0 turns · 0 memories"
+    assert window.counts_label.text() == "0 conversations and files · 0 pieces · 0 memories"
     assert window.timeline.showing_hint  # an empty store says how to fill it
 
     choose_file(monkeypatch, sample_chat)
@@ -75,7 +75,7 @@ def test_import_then_chat_with_the_real_model(
     assert window.statusBar().currentMessage().startswith(
         "Imported week-with-sam.jsonl: 9 new turns (0 already stored)"
     )
-    assert "9 turns" in window.counts_label.text()
+    assert "9 pieces" in window.counts_label.text()
     assert not window.timeline.showing_hint
 
     # Chat: tokens stream in as signals while the window keeps drawing.
@@ -106,7 +106,7 @@ def test_import_then_chat_with_the_real_model(
     # The chat's own turns are episodes of today: the timeline shows the day on top.
     today = datetime.now().astimezone().date().isoformat()
     qtbot.waitUntil(lambda: model.loaded_days[:1] == [today])
-    assert "11 turns" in window.counts_label.text()
+    assert "11 pieces" in window.counts_label.text()
 
 
 def test_a_bad_file_shows_the_problem_and_changes_nothing(
@@ -159,7 +159,7 @@ def test_cancel_during_extraction_keeps_the_turns(
     with qtbot.waitSignal(job.finished, timeout=JOB_TIMEOUT_MS):
         qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     assert window.statusBar().currentMessage().startswith("Extraction stopped")
-    assert window.counts_label.text() == "1 source · 9 turns · 0 memories"
+    assert window.counts_label.text() == "1 conversation or file · 9 pieces · 0 memories"
     assert window.problem_box is None
 
 

@@ -112,9 +112,9 @@ def wait_for(qtbot: QtBot, condition: Callable[[], object]) -> None:
 
 def counts_label(facade: Reverie) -> str:
     counts = facade.counts()
-    turns = "turn" if counts["episodes"] == 1 else "turns"
-    sources = "source" if counts["sources"] == 1 else "sources"
-    return f"{counts['sources']} {sources} · {counts['episodes']} {turns} · 0 memories"
+    pieces = "piece" if counts["episodes"] == 1 else "pieces"
+    sources = "conversation or file" if counts["sources"] == 1 else "conversations and files"
+    return f"{counts['sources']} {sources} · {counts['episodes']} {pieces} · 0 memories"
 
 
 # --- the model --------------------------------------------------------------------------
@@ -296,7 +296,7 @@ def test_remove_and_forget_asks_shows_the_plan_and_forgets(
     assert not dialog.remove_button.isEnabled()  # not before the plan is shown
     wait_for(qtbot, dialog.remove_button.isEnabled)
     plan = dialog.plan_label.text()
-    assert plan.startswith(f"{pieces} conversation turns")
+    assert plan.startswith(f"{pieces} turns and passages")
     assert "cannot be undone" in plan
     assert dialog.remove_button.text() == "&Remove and forget"
 
