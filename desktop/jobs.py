@@ -7,7 +7,8 @@ on a worker thread of its lane; everything it reports arrives as Qt signals on t
 thread, which only draws.
 
 Lanes keep at most one job of each kind at a time: `Lane.WORK` (opening the store,
-import, extraction) and `Lane.CHAT` (one answer). Core serialises the store writer and
+import, extraction), `Lane.CHAT` (one answer) and `Lane.SOURCES` (the Sources screen's
+actions, so that they stay usable during a long import). Core serialises the store writer and
 the model itself; the lanes only keep the UI from queueing work the user cannot see.
 
 Outcomes: `succeeded(result)`; `cancelled()` when core raised `Cancelled`;
@@ -51,6 +52,7 @@ class Lane(enum.Enum):
 
     WORK = "work"  # open, import, extraction: one at a time
     CHAT = "chat"  # one chat answer at a time
+    SOURCES = "sources"  # add, pause, remove a watched source: quick, beside a long import
 
 
 class JobBusy(RuntimeError):

@@ -516,7 +516,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window stops jobs and closes the store before the app quits."""
-        if self.runner.busy(Lane.WORK) or self.runner.busy(Lane.CHAT):
+        if any(self.runner.busy(lane) for lane in Lane):
             self.statusBar().showMessage("Stopping running jobs…")
         self.shutdown()
         event.accept()

@@ -3,7 +3,7 @@
 The table (`SourcesModel`) is fed by capture's status reports through `CaptureBridge`;
 the pane itself never reads the store. Add, Pause/Resume, Remove (with an optional
 forget, planned first) and Show skipped files each run one facade call as a
-`Lane.WORK` job; failures go out through `problem` to the window's problem box.
+`Lane.SOURCES` job; failures go out through `problem` to the window's problem box.
 
 A scanning source's progress is painted by a delegate, not a widget per row, so a
 hundred sources reporting every few files cost a repaint of the changed cells only.
@@ -318,7 +318,7 @@ class SourcesPane(QWidget):
     @property
     def ready(self) -> bool:
         """True when the store is open and no job holds the work lane."""
-        return self._runner.facade is not None and not self._runner.busy(Lane.WORK)
+        return self._runner.facade is not None and not self._runner.busy(Lane.SOURCES)
 
     def _update(self, *_args: object) -> None:
         self.stack.setCurrentWidget(self.view if self.model.rowCount() else self.hint)
@@ -416,7 +416,7 @@ class SourcesPane(QWidget):
         a `SourceOutcome` for the status bar (and the list, when capture is not running).
         """
         try:
-            job = self._runner.run(Lane.WORK, name, work, writes=writes)
+            job = self._runner.run(Lane.SOURCES, name, work, writes=writes)
         except RuntimeError:  # JobBusy, or the store closing: the buttons were stale
             if title is not None:
                 self.problem.emit(title, BUSY_MESSAGE, False)

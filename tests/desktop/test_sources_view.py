@@ -91,7 +91,7 @@ def row_text(window: MainWindow, row: int = 0) -> dict[Column, str]:
 def run_job(qtbot: QtBot, window: MainWindow, start: Callable[[], object]) -> None:
     """Start a pane action and wait for its job to end."""
     start()
-    job = window.runner.job(Lane.WORK)
+    job = window.runner.job(Lane.SOURCES)
     assert job is not None
     with qtbot.waitSignal(job.finished):
         pass
@@ -425,3 +425,23 @@ def test_sources_are_reachable_by_menu_keyboard_and_screen_reader(
                pane.pause_button, pane.remove_button, pane.skipped_button, window.tabs]
     assert all(widget.accessibleName() for widget in widgets)
     assert all(action.toolTip() for action in pane.actions())
+
+
+def test_sources_stay_usable_while_a_long_import_runs(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    release = threading.Event()
+
+    def long_import(facade: Reverie, context: object) -> None:
+        release.wait(60)  # as an import with the real model holds its lane for minutes
+
+    importing = window.runner.run(Lane.WORK, "import", long_import)
+    try:
+        assert window.runner.busy(Lane.WORK)
+        folder = make_folder(tmp_path, {"garden.md": NOTES["garden.md"]})
+        add_and_wait(qtbot, window, folder, files=1)
+        assert window.runner.busy(Lane.WORK)  # the import was never in the way
+    finally:
+        release.set()
+        with qtbot.waitSignal(importing.finished, timeout=10_000):
+            pass
