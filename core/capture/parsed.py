@@ -45,6 +45,12 @@ class UnreadableFile(BadInput):
         super().__init__(f"{path}: {reason}")
 
 
+def short_reason(detail: str, limit: int = 80) -> str:
+    """A parser's error message as one line of at most `limit` characters."""
+    line = " ".join(detail.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Piece:
     """One turn of a conversation or one chunk of a document.

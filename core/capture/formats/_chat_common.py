@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from reverie.core.capture.parsed import (
     ParseContext,
@@ -31,6 +32,19 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 # Editors count "\r\n", a lone "\r" and "\n" as line ends; str.splitlines() would also
 # break at U+2028 or a form feed inside a message and shift every later line number.
 _LINE_END = re.compile(r"\r\n|\r|\n")
+
+
+_STARTS_AS_LIST = re.compile(r"\s*\[\s*\{")
+
+
+def json_list_with_keys(path: Path, head: bytes, *keys: re.Pattern[str]) -> bool:
+    """A sniffer's test: a `.json` list of objects whose head shows every one of `keys`."""
+    if path.suffix.lower() != ".json":
+        return False
+    text = head_text(head)
+    return _STARTS_AS_LIST.match(text) is not None and all(
+        key.search(text) is not None for key in keys
+    )
 
 
 def head_text(head: bytes) -> str:

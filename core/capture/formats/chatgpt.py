@@ -26,7 +26,7 @@ from reverie.core.capture.formats._chat_common import (
     Turns,
     epoch_utc,
     gather,
-    head_text,
+    json_list_with_keys,
     load_json,
     text_or_none,
 )
@@ -47,7 +47,6 @@ SPEAKERS = {"user": USER_SPEAKER, "assistant": "ChatGPT"}
 TEXT_CONTENT = ("text", "multimodal_text")  # a tuple: `in` must not hash a hostile value
 _WHAT = "a ChatGPT export (a list of conversations with a mapping)"
 
-_STARTS_AS_LIST = re.compile(r"\s*\[\s*\{")
 # The lookbehind skips the same words inside a JSON string, where quotes are escaped.
 _MAPPING_KEY = re.compile(r'(?<!\\)"mapping"\s*:\s*\{')
 _CREATE_TIME_KEY = re.compile(r'(?<!\\)"create_time"\s*:')
@@ -55,14 +54,7 @@ _CREATE_TIME_KEY = re.compile(r'(?<!\\)"create_time"\s*:')
 
 def sniff(path: Path, head: bytes) -> bool:
     """A `.json` list of objects with the `mapping` and `create_time` keys."""
-    if path.suffix.lower() != ".json":
-        return False
-    text = head_text(head)
-    return (
-        _STARTS_AS_LIST.match(text) is not None
-        and _MAPPING_KEY.search(text) is not None
-        and _CREATE_TIME_KEY.search(text) is not None
-    )
+    return json_list_with_keys(path, head, _MAPPING_KEY, _CREATE_TIME_KEY)
 
 
 def parse(raw: bytes, context: ParseContext) -> list[ParsedSource]:

@@ -23,8 +23,8 @@ from reverie.core.capture.formats import Format
 from reverie.core.capture.formats._chat_common import (
     Turns,
     gather,
-    head_text,
     iso_utc,
+    json_list_with_keys,
     load_json,
     text_or_none,
 )
@@ -43,7 +43,6 @@ UNTITLED = "Untitled Claude conversation"
 SPEAKERS = {"human": USER_SPEAKER, "user": USER_SPEAKER, "assistant": "Claude"}
 _WHAT = "a Claude export (a list of conversations with chat_messages)"
 
-_STARTS_AS_LIST = re.compile(r"\s*\[\s*\{")
 # The lookbehind skips the same word inside a JSON string, where quotes are escaped.
 _MESSAGES_KEY = re.compile(r'(?<!\\)"chat_messages"\s*:\s*\[')
 _UUID_KEY = re.compile(r'(?<!\\)"uuid"\s*:')
@@ -51,14 +50,7 @@ _UUID_KEY = re.compile(r'(?<!\\)"uuid"\s*:')
 
 def sniff(path: Path, head: bytes) -> bool:
     """A `.json` list of objects with the `uuid` and `chat_messages` keys."""
-    if path.suffix.lower() != ".json":
-        return False
-    text = head_text(head)
-    return (
-        _STARTS_AS_LIST.match(text) is not None
-        and _MESSAGES_KEY.search(text) is not None
-        and _UUID_KEY.search(text) is not None
-    )
+    return json_list_with_keys(path, head, _MESSAGES_KEY, _UUID_KEY)
 
 
 def parse(raw: bytes, context: ParseContext) -> list[ParsedSource]:

@@ -33,13 +33,13 @@ from reverie.core.capture.parsed import (
     SourceKind,
     Trust,
     UnreadableFile,
+    short_reason,
 )
 
 # A real document unpacks to a few megabytes; far more is a zip bomb.
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 _HEADING_STYLE = re.compile(r"heading\s*(\d)$", re.IGNORECASE)
 _TITLE_LEVEL = 0  # above "Heading 1"
-_REASON_CHARS = 80
 
 
 def parse_docx(raw: bytes, context: ParseContext) -> list[ParsedSource]:
@@ -116,10 +116,7 @@ def _paragraphs_locator(first: int, last: int) -> str:
 def _damage(error: Exception) -> str:
     if isinstance(error, KeyError):  # a zip archive, but without Word's parts
         return "damaged Word document: a zip archive, but not of a Word document"
-    detail = " ".join(str(error).split()) or type(error).__name__
-    if len(detail) > _REASON_CHARS:
-        detail = detail[: _REASON_CHARS - 1] + "…"
-    return f"damaged Word document: {detail}"
+    return f"damaged Word document: {short_reason(str(error) or type(error).__name__)}"
 
 
 FORMAT = Format(

@@ -22,10 +22,10 @@ from reverie.core.capture.parsed import (
     SourceKind,
     Trust,
     UnreadableFile,
+    short_reason,
 )
 from reverie.core.capture.text import decode_text
 
-_REASON_CHARS = 80
 _KINDS = {"VEVENT": "event", "VTODO": "todo"}
 
 
@@ -187,10 +187,7 @@ def _repeats(component: Component) -> str:
 
 
 def _damage(error: Exception) -> str:
-    detail = " ".join(str(error).split()) or type(error).__name__
-    if len(detail) > _REASON_CHARS:
-        detail = detail[: _REASON_CHARS - 1] + "…"
-    return f"damaged calendar: {detail}"
+    return f"damaged calendar: {short_reason(str(error) or type(error).__name__)}"
 
 
 FORMAT = Format(

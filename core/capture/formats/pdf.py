@@ -30,6 +30,7 @@ from reverie.core.capture.parsed import (
     SourceKind,
     Trust,
     UnreadableFile,
+    short_reason,
 )
 
 # pypdf logs every flaw it repairs in a damaged file as a warning; what matters to the
@@ -39,7 +40,6 @@ logging.getLogger("pypdf").setLevel(logging.ERROR)
 # The end-of-file marker sits in the last kilobyte of every complete PDF.
 _TAIL_BYTES = 1024
 _HEAD_BYTES = 1024
-_REASON_CHARS = 80
 
 
 def parse_pdf(raw: bytes, context: ParseContext) -> list[ParsedSource]:
@@ -92,8 +92,7 @@ def _damage(raw: bytes, error: Exception) -> str:
     detail = str(error).strip() or type(error).__name__
     if not isinstance(error, PyPdfError):
         detail = f"{type(error).__name__}: {detail}"
-    if len(detail) > _REASON_CHARS:
-        detail = detail[: _REASON_CHARS - 1] + "…"
+    detail = short_reason(detail)
     return f"damaged PDF: {detail[0].lower()}{detail[1:]}"
 
 
