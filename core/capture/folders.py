@@ -24,7 +24,7 @@ from reverie.core.capture.importer import write_parsed
 from reverie.core.capture.isolation import IsolatedParser
 from reverie.core.capture.parsed import UnreadableFile
 from reverie.core.capture.reading import FileStat, format_of, parse_bytes, read_file, stat_file
-from reverie.core.capture.scan import Found, walk
+from reverie.core.capture.scan import Found, PathFilter, walk
 from reverie.core.capture.sync import SourcePlan, remove_episodes
 from reverie.core.errors import Cancelled
 from reverie.core.jobs import Progress, check_cancel, no_progress
@@ -73,18 +73,20 @@ class FolderIndexer:
         self._max_bytes = max_bytes
 
     def check(self, watch: WatchedSource, path: Path,
-              cancel: threading.Event | None = None, *, defer_index: bool = False
-              ) -> FileOutcome:
+              cancel: threading.Event | None = None, *, defer_index: bool = False,
+              rules: PathFilter | None = None) -> FileOutcome:
         """Make the store agree with what is at `path` now; `cancel` stops a long embed.
 
-        With `defer_index` the vector index is brought up to date by the caller.
+        With `defer_index` the vector index is brought up to date by the caller; a scan
+        passes the source's `rules` it already read instead of reading them per file.
         """
         ledger = self._store.ledger
         relative = _relative(watch, path)
         if relative is None:
             return FileOutcome(path, "ignored")
         known = catalog.file_record(ledger, path)
-        if not watch.rules(catalog.never_remember(ledger)).allows(relative):
+        rules = rules or watch.rules(catalog.never_remember(ledger))
+        if not rules.allows(relative):
             return self.remove(path) if known else FileOutcome(path, "ignored")
         try:
             now = stat_file(path)
@@ -172,27 +174,29 @@ class FolderIndexer:
             return ScanReport(watch.id, {}, ((str(watch.path), reason),), Changes(), ())
         found: list[Path] = []
         unreadable: list[tuple[Path, str]] = []
-        for item in walk(watch.path, watch.rules(catalog.never_remember(ledger))):
+        rules = watch.rules(catalog.never_remember(ledger))
+        for item in walk(watch.path, rules):
             if isinstance(item, Found):
                 found.append(item.path)
             else:
                 unreadable.append((item.path, item.reason))
         hear = on_outcome or (lambda _: None)
-        outcomes = self._check_all(watch, found, progress, cancel, hear)
+        outcomes = self._check_all(watch, found, progress=progress, cancel=cancel,
+                                   hear=hear, rules=rules)
         outcomes += self._remove_missing(watch, set(found), [p for p, _ in unreadable], hear)
         catalog.note_watch(ledger, watch.id, scanned=True, error=None)
         return _report(watch.id, outcomes, unreadable)
 
-    def _check_all(self, watch: WatchedSource, paths: list[Path], progress: Progress,
-                   cancel: threading.Event | None,
-                   hear: Callable[[FileOutcome], None]) -> list[FileOutcome]:
+    def _check_all(self, watch: WatchedSource, paths: list[Path], *, progress: Progress,
+                   cancel: threading.Event | None, hear: Callable[[FileOutcome], None],
+                   rules: PathFilter) -> list[FileOutcome]:
         outcomes: list[FileOutcome] = []
         synced = time.monotonic()
         try:
             for done, path in enumerate(paths):
                 check_cancel(cancel)
                 progress(done, len(paths), "reading files")
-                outcomes.append(self.check(watch, path, cancel, defer_index=True))
+                outcomes.append(self.check(watch, path, cancel, defer_index=True, rules=rules))
                 hear(outcomes[-1])
                 if time.monotonic() - synced > INDEX_SYNC_SECONDS:
                     self._store.sync_index()

@@ -42,7 +42,6 @@ class FileImport:
     added_ids: tuple[str, ...]
     skipped: int  # pieces already stored as they are, or forgotten by the user
     sources: tuple[str, ...]  # titles of the sources it touched
-    pieces: int
 
 
 def import_file(
@@ -112,7 +111,6 @@ def write_parsed(
         path=str(parsed.path), format=parsed.format, changes=changes,
         added_ids=tuple(e.id for e in adds), skipped=skipped,
         sources=tuple(plan.title for plan in plans if plan.add or plan.unchanged),
-        pieces=parsed.pieces,
     )
 
 

@@ -8,7 +8,7 @@ importer and the folder watcher then diff those pieces against what is stored.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -94,13 +94,12 @@ class ParseContext:
 
 @dataclass(frozen=True)
 class ParsedFile:
-    """Everything read from one file, and notes on what inside it was passed over."""
+    """Everything read from one file."""
 
     path: Path
     format: str
     sha256: str
     sources: tuple[ParsedSource, ...]
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def pieces(self) -> int:

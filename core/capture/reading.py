@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import os
 import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -111,10 +110,3 @@ def _size(size: int) -> str:
             return f"{size / scale:.1f} {unit}"
     return f"{size} bytes"
 
-
-def regular_files_only(path: Path) -> bool:
-    """True for a path that is (or links to) a regular file; never raises."""
-    try:
-        return stat.S_ISREG(os.stat(path).st_mode)
-    except OSError:
-        return False

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from reverie.core.capture import catalog
 from reverie.core.capture.catalog import FileState, WatchedSource
-from reverie.core.capture.folders import FileOutcome, FolderIndexer, ScanReport
+from reverie.core.capture.folders import FolderIndexer, ScanReport
 from reverie.core.capture.isolation import IsolatedParser
 from reverie.core.capture.path_queue import PathQueue
 from reverie.core.capture.watcher import FolderWatcher, WatchMode
@@ -238,11 +238,10 @@ class Capture:
         watch = self._watch_of(item)
         if watch is None:
             return
-        paths = [item] if not item.is_dir() else None
-        if paths is None:  # a folder appeared or moved in: scan it as a whole
+        if item.is_dir():  # a folder appeared or moved in: scan the source as a whole
             self._queue.put_scan(watch.id)
             return
-        outcome: FileOutcome = self._indexer.check(watch, item, self._stopping)
+        outcome = self._indexer.check(watch, item, self._stopping)
         self._after(outcome.changes, bool(outcome.added_ids))
         self._publish()
 
