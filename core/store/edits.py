@@ -24,7 +24,7 @@ from reverie.models.base import Embedder
 
 STATE_FIELDS = (
     "kind", "text", "about", "valid_from", "valid_to", "status", "pinned", "user_edited",
-    "confidence", "retired", "superseded_by",
+    "confidence", "retired", "superseded_by", "review", "time_note",
 )
 State = dict[str, Any]
 Embed = Embedder  # re-embeds a memory whose text a change or an undo replaces

@@ -101,6 +101,7 @@ FIELDS: dict[str, dict[str, Check]] = {
         "retired": _optional(_time), "status": _one_of([s.value for s in MemoryStatus]),
         "pinned": _flag, "user_edited": _flag, "confidence": _number, "trust": _text,
         "superseded_by": _optional(_id), "episodes": _ids,
+        "review": _flag, "time_note": _optional(_text),
     },
     "batch": {
         "id": _id, "actor": _one_of([a.value for a in Actor]), "label": _text, "at": _time,
@@ -113,6 +114,8 @@ FIELDS: dict[str, dict[str, Check]] = {
     },
     "forgotten": {"source": _id, "locator": _text, "at": _time},
 }
+# Fields added after version 1 was first written: a file without them gets these values.
+DEFAULTS: dict[str, dict[str, Any]] = {"memory": {"review": False, "time_note": None}}
 TYPES = tuple(FIELDS)  # also the order in which a file lists, and an import writes, them
 
 
@@ -134,7 +137,7 @@ _SELECT = {
     "episode": "SELECT id, source_id, locator, session, speaker, text, time, recorded,"
     " extracted FROM episodes",
     "memory": "SELECT id, kind, text, about, valid_from, valid_to, recorded, retired, status,"
-    " pinned, user_edited, confidence, trust, superseded_by FROM memories",
+    " pinned, user_edited, confidence, trust, superseded_by, review, time_note FROM memories",
     "batch": "SELECT id, actor, label, at, undone_by FROM batches",
     "history": "SELECT batch, memory_id, actor, action, before, after, at, undone_by"
     " FROM history",
@@ -198,6 +201,7 @@ def _memory(row: Any, episodes: list[str]) -> Record:
         "pinned": bool(row["pinned"]), "user_edited": bool(row["user_edited"]),
         "confidence": float(row["confidence"]), "trust": row["trust"],
         "superseded_by": row["superseded_by"], "episodes": episodes,
+        "review": bool(row["review"]), "time_note": row["time_note"],
     }
 
 
@@ -351,6 +355,7 @@ def _parse_line(number: int, raw: str) -> Line:
     if kind not in FIELDS:
         raise BadInput(f"unknown type {kind!r}; expected one of {', '.join(TYPES)}")
     fields = FIELDS[kind]
+    value = {**DEFAULTS.get(kind, {}), **value}
     missing = [name for name in fields if name not in value]
     unknown = sorted(set(value) - set(fields))
     if missing or unknown:
@@ -424,12 +429,13 @@ def _insert_memory(conn: Any, r: Record) -> Any:
     cursor = conn.execute(
         "INSERT INTO memories (id, kind, text, about, valid_from, valid_from_ts, valid_to, day,"
         " recorded, recorded_ts, retired, status, pinned, user_edited, confidence, trust,"
-        " superseded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " superseded_by, review, time_note)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             r["id"], r["kind"], r["text"], r["about"], r["valid_from"], to_ts(valid_from),
             r["valid_to"], day_of(valid_from), r["recorded"], to_ts(recorded), r["retired"],
             r["status"], int(r["pinned"]), int(r["user_edited"]), r["confidence"], r["trust"],
-            r["superseded_by"],
+            r["superseded_by"], int(r["review"]), r["time_note"],
         ),
     )
     conn.executemany(

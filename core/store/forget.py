@@ -110,6 +110,11 @@ def apply_forget(conn: Any, plan: ForgetPlan, batch: str) -> None:
         _forget_memory(conn, memory_id, batch)
     for episode_id in plan.episode_ids:
         _forget_episode(conn, episode_id)
+    # A person or place no memory mentions any more is a name nothing needs to keep.
+    conn.execute(
+        "DELETE FROM entities WHERE NOT EXISTS"
+        " (SELECT 1 FROM memory_entities me WHERE me.entity_id = entities.id)"
+    )
     at = now_utc().isoformat()
     for source_id in plan.source_ids:
         conn.execute("DELETE FROM imports WHERE source_id = ?", (source_id,))
@@ -127,6 +132,8 @@ def _forget_memory(conn: Any, memory_id: str, batch: str) -> None:
     conn.execute("DELETE FROM fts WHERE rowid = ?", (fts_rowid(ItemKind.MEMORY, row["seq"]),))
     conn.execute("DELETE FROM vectors WHERE item_id = ?", (memory_id,))
     conn.execute("DELETE FROM memory_sources WHERE memory_id = ?", (memory_id,))
+    conn.execute("DELETE FROM memory_entities WHERE memory_id = ?", (memory_id,))
+    conn.execute("DELETE FROM memory_links WHERE from_id = ? OR to_id = ?", (memory_id, memory_id))
     conn.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
     conn.execute("INSERT INTO index_outbox (item_id, op) VALUES (?, 'delete')", (memory_id,))
     # The history keeps that a memory existed and was forgotten, never what it said.

@@ -94,12 +94,20 @@ class VectorIndex:
         return int(self._collection.count())
 
     def nearest(
-        self, vector: np.ndarray, n: int, *, max_ts: float | None = None
+        self, vector: np.ndarray, n: int, *, max_ts: float | None = None,
+        kind: str | None = None,
     ) -> list[tuple[str, float]]:
-        """The `n` nearest items as (id, cosine distance), optionally only up to `max_ts`."""
+        """The `n` nearest items as (id, cosine distance), optionally only up to `max_ts`
+        and only of one `kind` ("episode", "memory")."""
         # Chroma returns fewer than n (none when empty) without complaint, so no count
         # first: that would double the cost of every search.
-        where: Any = {"ts": {"$lte": max_ts}} if max_ts is not None else None
+        filters: list[Any] = []
+        if max_ts is not None:
+            filters.append({"ts": {"$lte": max_ts}})
+        if kind is not None:
+            filters.append({"kind": kind})
+        where: Any = None if not filters else filters[0] if len(filters) == 1 else {
+            "$and": filters}
         result = self._collection.query(
             query_embeddings=np.asarray(vector, dtype=np.float32).reshape(1, -1),
             n_results=n,

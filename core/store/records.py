@@ -45,6 +45,9 @@ class NewMemory:
     confidence: float
     trust: str
     episode_ids: tuple[str, ...]
+    review: bool = False  # waits in the review inbox until the user accepts it
+    time_note: str | None = None  # how `valid_from` was worked out, e.g. from "last March"
+    user_edited: bool = False  # the user wrote it: consolidation never changes it
 
 
 def now_utc() -> datetime:
@@ -89,12 +92,14 @@ def insert_memory(conn: Any, memory: NewMemory, batch: str, actor: Actor) -> Non
     recorded = now_utc()
     cursor = conn.execute(
         "INSERT INTO memories (id, kind, text, about, valid_from, valid_from_ts, day, recorded,"
-        " recorded_ts, status, confidence, trust) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " recorded_ts, status, confidence, trust, review, time_note, user_edited)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             memory.id, memory.kind.value, memory.text, memory.about,
             memory.valid_from.isoformat(), to_ts(memory.valid_from), day_of(memory.valid_from),
             recorded.isoformat(), to_ts(recorded), MemoryStatus.ACTIVE.value,
-            memory.confidence, memory.trust,
+            memory.confidence, memory.trust, int(memory.review), memory.time_note,
+            int(memory.user_edited),
         ),
     )
     conn.executemany(
@@ -104,8 +109,9 @@ def insert_memory(conn: Any, memory: NewMemory, batch: str, actor: Actor) -> Non
     after = {
         "kind": memory.kind.value, "text": memory.text, "about": memory.about,
         "valid_from": memory.valid_from.isoformat(), "valid_to": None,
-        "status": MemoryStatus.ACTIVE.value, "pinned": 0, "user_edited": 0,
+        "status": MemoryStatus.ACTIVE.value, "pinned": 0, "user_edited": int(memory.user_edited),
         "confidence": memory.confidence, "retired": None, "superseded_by": None,
+        "review": int(memory.review), "time_note": memory.time_note,
     }
     conn.execute(
         "INSERT INTO history (batch, memory_id, actor, action, before, after, at)"

@@ -208,6 +208,60 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX file_sources_by_source ON file_sources (source_id);
     """,
+    # 4: extraction and consolidation. A memory may wait in the review inbox and keeps
+    # how its time was worked out; recalls feed the fade score; an episode counts failed
+    # extraction attempts (after two it waits for a later run). People and places are
+    # entities memories link to; summaries and merges link memories to memories. Each
+    # consolidation run is journaled change by change (ids and figures, never text), so
+    # a killed run resumes without applying anything twice.
+    """
+    ALTER TABLE memories ADD COLUMN review INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE memories ADD COLUMN time_note TEXT;
+    ALTER TABLE memories ADD COLUMN recalls INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE memories ADD COLUMN last_recalled TEXT;
+    CREATE INDEX memories_in_review ON memories (review) WHERE review = 1;
+    ALTER TABLE episodes ADD COLUMN extract_attempts INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE entities (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('person', 'place')),
+        name TEXT NOT NULL,
+        key TEXT NOT NULL,
+        UNIQUE (kind, key)
+    );
+    CREATE TABLE memory_entities (
+        memory_id TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        PRIMARY KEY (memory_id, entity_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX memory_entities_by_entity ON memory_entities (entity_id);
+    CREATE TABLE memory_links (
+        from_id TEXT NOT NULL,
+        relation TEXT NOT NULL,
+        to_id TEXT NOT NULL,
+        PRIMARY KEY (from_id, relation, to_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX memory_links_to ON memory_links (to_id, relation);
+    CREATE TABLE consolidation_runs (
+        id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        started TEXT NOT NULL,
+        finished TEXT,
+        state TEXT NOT NULL,
+        tokens INTEGER NOT NULL DEFAULT 0,
+        figures TEXT
+    );
+    CREATE TABLE consolidation_changes (
+        run_id TEXT NOT NULL REFERENCES consolidation_runs(id),
+        seq INTEGER NOT NULL,
+        key TEXT NOT NULL UNIQUE,
+        op TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL,
+        batch TEXT,
+        PRIMARY KEY (run_id, seq)
+    );
+    CREATE INDEX consolidation_changes_by_state ON consolidation_changes (state);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
