@@ -31,4 +31,6 @@ class Settings:
     chat_memories: int = 6
     chat_max_tokens: int = 256
     extraction_max_memories_per_turn: int = 3
+    extraction_context_turns: int = 1  # earlier turns shown with each message, as context
+    extraction_rules: bool = True  # also propose the message's own first-person clauses
     max_file_bytes: int = 256 * 1024 * 1024  # larger files are skipped, with the reason

@@ -1,53 +1,62 @@
-"""Extraction v0: the local LLM turns new episodes into grounded memories.
+"""Extraction: the local LLM turns new episodes into grounded, dated memories.
 
-Episodes are taken in time order per source, one message per prompt. The output is
-constrained by a JSON schema; each statement is tidied, put in the third person and
-checked against the message it cites, and dropped when unsupported, when it is about
-someone other than the author, or when it repeats a stored memory. Each episode is
-committed with its memories in one transaction and marked extracted, so a cancelled
-or crashed run resumes where it stopped.
+Episodes are taken in time order per source, one message per prompt, with the turns
+just before it as context and the day it was said. The output is constrained by a JSON
+schema; each statement is checked (`statements.judge`): put in the third person,
+attributed, grounded in the message it cites, scored. It is then dated from the
+message (`dating`), and either strengthens a stored memory it restates (`restate`) or
+becomes a new memory linked to the people and places it names (`entities`). Low
+confidence or low trust sends a memory to the review inbox.
+
+Each episode is committed with its memories in one transaction and marked extracted,
+so a cancelled or crashed run resumes where it stopped. A reply that is not valid is
+asked for once more, with room to finish; after that the episode is marked for a later
+run (`extract_attempts`) and the queue goes on.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
+from reverie.core.capture.formats.chatgpt import SPEAKERS as CHATGPT_SPEAKERS
+from reverie.core.capture.formats.claude import SPEAKERS as CLAUDE_SPEAKERS
 from reverie.core.capture.parsed import Trust
-from reverie.core.chat.session import USER_SPEAKER
+from reverie.core.chat.session import ASSISTANT_SPEAKER, USER_SPEAKER
 from reverie.core.config import Settings
 from reverie.core.errors import Cancelled
-from reverie.core.extract.grounding import is_grounded
+from reverie.core.extract import clauses, statements
+from reverie.core.extract.dating import date_statement, spoken_date
+from reverie.core.extract.deadline import call_deadline
+from reverie.core.extract.entities import find_entities, link_entities
 from reverie.core.extract.prompts import ExtractionInput, extraction_messages, extraction_schema
-from reverie.core.extract.rewrite import (
-    is_about_author,
-    names_another_subject,
-    third_person,
-    tidy,
-)
+from reverie.core.extract.restate import cite_again, find_restated
 from reverie.core.jobs import Progress, check_cancel
 from reverie.core.store import records
 from reverie.core.store.records import NewMemory
 from reverie.core.store.store import Store
+from reverie.core.timeutil import day_of
 from reverie.core.types import Actor, Changes, MemoryKind
 from reverie.models.base import LLM, Embedder
 
 log = logging.getLogger("reverie.extract")
 
-MIN_WORDS = 5
 MAX_OUTPUT_TOKENS = 120
-# A small model sometimes fights the grammar and crawls; past this a message is
-# skipped (and counted) rather than stalling the queue.
+RETRY_TEMPERATURE = 0.3  # greedy decoding would only repeat the same broken reply
+# A small model sometimes fights the grammar and crawls; past this a call is given up.
 CALL_DEADLINE_SECONDS = 20.0
-CONFIDENCE_V0 = 0.5
+# Assistants' words are not facts about anyone's life; they are context for the reply.
+ASSISTANT_SPEAKERS = frozenset({
+    ASSISTANT_SPEAKER, CHATGPT_SPEAKERS["assistant"], CLAUDE_SPEAKERS["assistant"],
+})
+LOW_TRUST = frozenset({Trust.EXTERNAL.value})
 
 
 @dataclass(frozen=True)
@@ -59,12 +68,9 @@ class ExtractionResult:
     dropped_ungrounded: int
     dropped_duplicate: int
     timed_out: int = 0
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    kind: MemoryKind
-    text: str
+    deferred: int = 0  # episodes whose replies stayed invalid: marked for a later run
+    restated: int = 0  # statements that strengthened a stored memory instead of a copy
+    to_review: int = 0  # new memories waiting in the review inbox
 
 
 @dataclass
@@ -73,6 +79,17 @@ class _Tally:
     ungrounded: int = 0
     duplicates: int = 0
     timed_out: int = 0
+    deferred: int = 0
+    restated: int = 0
+    to_review: int = 0
+
+
+@dataclass(frozen=True)
+class _Memory:
+    statement: statements.Statement
+    text: str
+    when: datetime
+    note: str | None
 
 
 class Extractor:
@@ -82,27 +99,40 @@ class Extractor:
         self._store = store
         self._llm = llm
         self._embedder = embedder
+        self._settings = settings
         self._schema = extraction_schema(settings.extraction_max_memories_per_turn)
 
-    def pending(self, episode_ids: tuple[str, ...] | None = None) -> list[Any]:
-        """Rows of episodes still to extract (optionally only among `episode_ids`).
+    def pending(
+        self, episode_ids: tuple[str, ...] | None = None, *, retry_deferred: bool = False
+    ) -> list[Any]:
+        """Rows of episodes still to extract (optionally only among `episode_ids`);
+        episodes marked for later are included only with `retry_deferred`.
 
         The user wrote the documents of their own watched folders, so a passage of one
         is about the user (`speaker` here means the author), whatever the file is called.
         """
         sql = (
-            "SELECT e.id, e.source_id, CASE WHEN s.trust = ? THEN ? ELSE e.speaker END"
-            " AS speaker, e.text, e.time, s.trust, s.kind AS source_kind,"
+            "SELECT e.seq, e.id, e.source_id, e.ts, CASE WHEN s.trust = ? THEN ?"
+            " ELSE e.speaker END AS speaker, e.text, e.time, s.trust, s.kind AS source_kind,"
             " s.name AS source_name FROM episodes e"
             " JOIN sources s ON s.id = e.source_id WHERE e.extracted = 0"
         )
-        params: list[str] = [Trust.USER_FILE.value, USER_SPEAKER]
+        params: list[Any] = [Trust.USER_FILE.value, USER_SPEAKER]
+        if not retry_deferred:
+            sql += " AND e.extract_attempts = 0"
         if episode_ids is not None:
             if not episode_ids:
                 return []
             sql += f" AND e.id IN ({','.join('?' * len(episode_ids))})"
             params += list(episode_ids)
         return self._store.ledger.query(sql + " ORDER BY e.source_id, e.ts, e.seq", params)
+
+    def waiting(self) -> int:
+        """How many episodes wait for extraction (those marked for later not counted)."""
+        rows = self._store.ledger.query(
+            "SELECT COUNT(*) FROM episodes WHERE extracted = 0 AND extract_attempts = 0"
+        )
+        return int(rows[0][0])
 
     def run(
         self,
@@ -111,67 +141,94 @@ class Extractor:
         progress: Progress,
         cancel: threading.Event | None = None,
         on_changes: Callable[[Changes], None] | None = None,
+        retry_deferred: bool = False,
     ) -> ExtractionResult:
         """Extract from pending episodes; stops cleanly between episodes on cancel.
 
         `on_changes` hears each episode's new memories as soon as they are committed,
         so a view can show them while the run goes on.
         """
-        rows = self.pending(episode_ids)
+        rows = self.pending(episode_ids, retry_deferred=retry_deferred)
         tally = _Tally(Changes())
         batch = records.new_batch_id()  # one run, undone as one
         for done, row in enumerate(rows):
             check_cancel(cancel)
             progress(done, len(rows), "extracting memories")
-            candidates = self._candidates(row, tally, cancel)
-            kept = self._without_duplicates(row["speaker"], candidates)
-            tally.duplicates += len(candidates) - len(kept)
-            committed = self._commit(row, kept, batch)
+            memories = self._memories(row, tally, cancel)
+            if memories is None:
+                self._defer(row["id"])
+                tally.deferred += 1
+                continue
+            committed = self._commit(row, memories, batch, tally)
             tally.changes = tally.changes + committed
-            if on_changes is not None and committed.memories_added:
+            if on_changes is not None and not committed.empty:
                 on_changes(committed)
         progress(len(rows), len(rows), "extracting memories")
         log.info(
-            "extraction: %d episodes, %d memories; dropped %d ungrounded, %d duplicates;"
-            " %d timed out", len(rows), tally.changes.memories_added, tally.ungrounded,
-            tally.duplicates, tally.timed_out,
+            "extraction: %d episodes, %d memories (%d to review); %d restated; dropped %d"
+            " ungrounded, %d duplicates; %d timed out; %d deferred", len(rows),
+            tally.changes.memories_added, tally.to_review, tally.restated, tally.ungrounded,
+            tally.duplicates, tally.timed_out, tally.deferred,
         )
         return ExtractionResult(
-            tally.changes, len(rows), tally.ungrounded, tally.duplicates, tally.timed_out
+            tally.changes, len(rows), tally.ungrounded, tally.duplicates, tally.timed_out,
+            tally.deferred, tally.restated, tally.to_review,
         )
 
-    def _candidates(
+    def _memories(
         self, row: Any, tally: _Tally, cancel: threading.Event | None
-    ) -> list[_Candidate]:
+    ) -> list[_Memory] | None:
         speaker, text = row["speaker"], row["text"]
-        stated = _assertions(text)
-        if len(stated.split()) < MIN_WORDS:
+        if speaker in ASSISTANT_SPEAKERS or not statements.worth_asking(text):
             return []
-        document = row["source_name"] if row["source_kind"] == "file" else None
-        raw = self._ask(ExtractionInput(speaker, text, document), tally, cancel)
+        said_at = datetime.fromisoformat(row["time"])
+        is_file = row["source_kind"] == "file"
+        item = ExtractionInput(
+            speaker, text, row["source_name"] if is_file else None,
+            earlier=() if is_file else self._earlier(row), date=spoken_date(said_at),
+        )
+        facts = self._facts(item, tally, cancel)
+        if facts is None:
+            return None
+        if self._settings.extraction_rules:
+            facts = facts + clauses.proposals(text, speaker)
         names = self._participants(row["source_id"])
-        kept: list[_Candidate] = []
-        for kind, said in _parse_facts(raw):
-            statement = tidy(third_person(said, speaker))
-            if (
-                statement.endswith("?")
-                or not is_about_author(statement, speaker)
-                or names_another_subject(statement, speaker, names)
-                or not is_grounded(statement, stated, names)
-            ):
+        judged: list[statements.Statement] = []
+        for kind, said in facts:
+            verdict = statements.judge(
+                kind, clauses.with_plural_subject(said, speaker), speaker=speaker, source=text,
+                participants=names, document=is_file,
+            )
+            if verdict is None:
                 tally.ungrounded += 1
-                continue
-            kept.append(_Candidate(kind, statement))
+            else:
+                judged.append(verdict)
+        distinct = statements.distinct(judged)
+        tally.duplicates += len(judged) - len(distinct)
+        kept: list[_Memory] = []
+        for verdict in distinct:
+            dated = date_statement(verdict.text, verdict.kind, text, said_at)
+            kept.append(_Memory(verdict, dated.text, dated.when, dated.note))
         return kept
 
-    def _ask(self, item: ExtractionInput, tally: _Tally, cancel: threading.Event | None) -> str:
-        deadline = threading.Event()
-        timer = threading.Timer(CALL_DEADLINE_SECONDS, deadline.set)
-        stop = _EitherEvent(deadline, cancel)
-        timer.start()
+    def _facts(
+        self, item: ExtractionInput, tally: _Tally, cancel: threading.Event | None
+    ) -> list[tuple[MemoryKind, str]] | None:
+        messages = extraction_messages(item)
+        facts = statements.parse_facts(self._ask(messages, MAX_OUTPUT_TOKENS, 0.0, tally, cancel))
+        if facts is None:
+            retry = self._ask(messages, 2 * MAX_OUTPUT_TOKENS, RETRY_TEMPERATURE, tally, cancel)
+            facts = statements.parse_facts(retry)
+        return facts
+
+    def _ask(
+        self, messages: Any, max_tokens: int, temperature: float, tally: _Tally,
+        cancel: threading.Event | None,
+    ) -> str:
+        stop, timer = call_deadline(CALL_DEADLINE_SECONDS, cancel)
         try:
             return self._llm.chat(
-                extraction_messages(item), max_tokens=MAX_OUTPUT_TOKENS,
+                messages, max_tokens=max_tokens, temperature=temperature,
                 json_schema=self._schema, cancel=stop,
             )
         except Cancelled:
@@ -182,102 +239,68 @@ class Extractor:
         finally:
             timer.cancel()
 
+    def _earlier(self, row: Any) -> tuple[tuple[str, str], ...]:
+        count = self._settings.extraction_context_turns
+        if count < 1:
+            return ()
+        rows = self._store.ledger.query(
+            "SELECT speaker, text FROM episodes WHERE source_id = ?"
+            " AND (ts < ? OR (ts = ? AND seq < ?)) ORDER BY ts DESC, seq DESC LIMIT ?",
+            (row["source_id"], row["ts"], row["ts"], row["seq"], count),
+        )
+        return tuple((r["speaker"], r["text"]) for r in reversed(rows))
+
     def _participants(self, source_id: str) -> frozenset[str]:
         rows = self._store.ledger.query(
             "SELECT DISTINCT speaker FROM episodes WHERE source_id = ?", (source_id,)
         )
         return frozenset(row["speaker"] for row in rows)
 
-    def _without_duplicates(self, about: str, candidates: list[_Candidate]) -> list[_Candidate]:
-        known = {
-            _normalise(r["text"])
-            for r in self._store.ledger.query(
-                "SELECT text FROM memories WHERE about = ? AND status = 'active'", (about,)
-            )
-        }
-        kept: list[_Candidate] = []
-        for candidate in candidates:
-            key = _normalise(candidate.text)
-            if key not in known:
-                known.add(key)
-                kept.append(candidate)
-        return kept
-
-    def _commit(self, row: Any, kept: list[_Candidate], batch: str) -> Changes:
-        when = datetime.fromisoformat(row["time"])
-        memories = [
-            NewMemory(
-                id="mem_" + uuid.uuid4().hex[:20], kind=c.kind, text=c.text,
-                about=row["speaker"], valid_from=when, confidence=CONFIDENCE_V0,
-                trust=row["trust"], episode_ids=(row["id"],),
-            )
-            for c in kept
-        ]
-        vectors = self._embedder.embed([m.text for m in memories])
+    def _defer(self, episode_id: str) -> None:
         with self._store.ledger.transaction() as conn:
-            if memories:
+            conn.execute(
+                "UPDATE episodes SET extract_attempts = extract_attempts + 1 WHERE id = ?",
+                (episode_id,),
+            )
+
+    def _commit(self, row: Any, found: list[_Memory], batch: str, tally: _Tally) -> Changes:
+        vectors = self._embedder.embed([m.text for m in found]) if found else np.zeros((0, 1))
+        participants = self._participants(row["source_id"])
+        added: list[tuple[NewMemory, Any, _Memory]] = []
+        restated: list[str] = []
+        for memory, vector in zip(found, vectors, strict=True):
+            existing = find_restated(self._store, memory.statement.about, vector)
+            if existing is not None:
+                restated.append(existing)
+                continue
+            added.append((self._new_memory(row, memory), vector, memory))
+        days: set[str] = set()
+        with self._store.ledger.transaction() as conn:
+            if added or restated:
                 records.ensure_batch(conn, batch, Actor.EXTRACTOR, "extraction")
-            for memory, vector in zip(memories, vectors, strict=True):
-                records.insert_memory(conn, memory, batch, Actor.EXTRACTOR)
-                records.store_vector(conn, memory.id, self._embedder.name, vector)
+            for memory_id in restated:
+                if cite_again(conn, memory_id, row["id"], batch, self._embedder):
+                    tally.restated += 1
+            for new, vector, memory in added:
+                records.insert_memory(conn, new, batch, Actor.EXTRACTOR)
+                records.store_vector(conn, new.id, self._embedder.name, vector)
+                link_entities(conn, new.id, find_entities(
+                    memory.text, row["text"], new.about, participants, USER_SPEAKER,
+                ))
+                days.add(day_of(new.valid_from))
+                tally.to_review += int(new.review)
             records.mark_extracted(conn, [row["id"]])
-        if memories:
+        if added or restated:
             self._store.sync_index()
-        return Changes(memories_added=len(memories), days=frozenset({when.date().isoformat()}))
+        return Changes(memories_added=len(added), memories_changed=len(restated),
+                       days=frozenset(days))
 
-
-class _EitherEvent(threading.Event):
-    """Set when either of two events is set (a deadline or the user's cancel).
-
-    Read-only: `is_set` and `wait` look at both events; setting it directly is not
-    supported (set one of the two instead).
-    """
-
-    _POLL_SECONDS = 0.05
-
-    def __init__(self, first: threading.Event, second: threading.Event | None) -> None:
-        super().__init__()
-        self._first, self._second = first, second
-
-    def is_set(self) -> bool:
-        return self._first.is_set() or (self._second is not None and self._second.is_set())
-
-    def wait(self, timeout: float | None = None) -> bool:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while not self.is_set():
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                return False
-            self._first.wait(self._POLL_SECONDS if left is None else min(left, self._POLL_SECONDS))
-        return True
-
-
-def _assertions(text: str) -> str:
-    """The message without its questions: "Weren't you nervous?" asserts nothing.
-
-    Statements are grounded against this, so a question can't become a memory.
-    """
-    sentences = re.split(r"(?<=[.!?])\s+", text.strip())
-    return " ".join(s for s in sentences if s and not s.rstrip("\"')").endswith("?"))
-
-
-def _parse_facts(raw: str) -> list[tuple[MemoryKind, str]]:
-    """The (kind, text) pairs of a schema-shaped reply; a malformed reply yields none."""
-    if not raw:
-        return []
-    try:
-        facts = json.loads(raw).get("facts", [])
-    except (json.JSONDecodeError, AttributeError):
-        log.warning("extraction reply was not valid JSON (%d chars)", len(raw))
-        return []
-    out: list[tuple[MemoryKind, str]] = []
-    for fact in facts if isinstance(facts, list) else []:
-        try:
-            out.append((MemoryKind(fact["kind"]), str(fact["text"])))
-        except (KeyError, ValueError, TypeError):
-            continue
-    return out
-
-
-def _normalise(text: str) -> str:
-    return re.sub(r"\W+", " ", text.lower()).strip()
+    def _new_memory(self, row: Any, memory: _Memory) -> NewMemory:
+        confidence = memory.statement.confidence
+        return NewMemory(
+            id="mem_" + uuid.uuid4().hex[:20], kind=memory.statement.kind, text=memory.text,
+            about=memory.statement.about, valid_from=memory.when, confidence=confidence,
+            trust=row["trust"], episode_ids=(row["id"],),
+            review=row["trust"] in LOW_TRUST or confidence < statements.REVIEW_BELOW,
+            time_note=memory.note,
+        )

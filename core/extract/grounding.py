@@ -36,13 +36,30 @@ def support(statement: str, source: str, ignore: frozenset[str] = frozenset()) -
     return found / len(wanted)
 
 
-def is_grounded(statement: str, source: str, names: frozenset[str]) -> bool:
-    """True when the source supports the statement.
+# Words of dates: the prompt gives the model the day of the message, and the time a
+# memory holds is worked out from the message itself (extract/dating.py), so a date the
+# model writes is neither evidence for a statement nor against it.
+TIME_WORDS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "monday", "tuesday", "wednesday", "thursday",
+    "friday", "saturday", "sunday", "yesterday", "today", "tomorrow", "week", "month",
+    "year", "day", "ago", "last", "next", "recently",
+})
+
+
+def grounding_support(statement: str, source: str, names: frozenset[str]) -> float:
+    """How well the source supports the statement (0 to 1), names and dates aside; 0 when
+    the statement has fewer than two words of content.
 
     `names` (the speakers) are left out of the count: naming who said it is not evidence,
     and a statement with nothing but names is not a fact.
     """
-    ignore = frozenset(n.lower() for n in names) | {"user", "assistant"}
+    ignore = frozenset(n.lower() for n in names) | {"user", "assistant"} | TIME_WORDS
     if len(content_words(statement, ignore)) < 2:
-        return False
-    return support(statement, source, ignore) >= MIN_SUPPORT
+        return 0.0
+    return support(statement, source, ignore)
+
+
+def is_grounded(statement: str, source: str, names: frozenset[str]) -> bool:
+    """True when the source supports the statement (see `grounding_support`)."""
+    return grounding_support(statement, source, names) >= MIN_SUPPORT

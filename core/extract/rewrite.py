@@ -31,13 +31,49 @@ def third_person(text: str, speaker: str) -> str:
     def replace(match: re.Match[str]) -> str:
         nonlocal named
         index = int(next(k for k, v in match.groupdict().items() if v is not None)[1:])
-        _, with_name, pronoun = _FIRST_PERSON[index]
+        pattern, with_name, pronoun = _FIRST_PERSON[index]
         if named:
             return pronoun
         named = True
-        return with_name.format(s=speaker)
+        # A bare "I" became a name: its verb must agree ("Jon loves", not "Jon love").
+        return with_name.format(s=speaker) + (_AGREE if pattern == "I" else "")
 
-    return _FIRST_PERSON_RE.sub(replace, text)
+    rewritten = _FIRST_PERSON_RE.sub(replace, text)
+    return _AGREE_RE.sub(_agreed, rewritten).replace(_AGREE, "")
+
+
+_AGREE = "\x00"
+_AGREE_RE = re.compile(
+    _AGREE + r"(\s+(?:(?:just|also|really|still|never|always|usually|often|sometimes|actually|"
+    r"finally|recently|totally|even|truly|absolutely|definitely|mostly|only)\s+)*)([a-z]+)\b"
+)
+# Words after a subject that already agree, or are no present-tense verb at all.
+_NO_AGREEMENT = frozenset({
+    "am", "was", "were", "will", "would", "can", "could", "should", "might", "must", "may",
+    "did", "had", "has", "is", "shall", "and", "or", "but", "too", "lost", "got", "went",
+    "made", "took", "found", "bought", "saw", "met", "began", "quit", "won", "ran", "left",
+    "sold", "felt", "thought", "knew", "told", "said", "gave", "came", "became", "wrote",
+    "read", "put", "set", "cut", "let", "hit", "kept", "built", "sent", "spent", "taught",
+    "brought", "caught", "heard", "held", "paid", "slept", "stood", "understood", "wore",
+})
+_IRREGULAR = {"have": "has", "do": "does", "go": "goes", "be": "is"}
+
+
+def _agreed(match: re.Match[str]) -> str:
+    adverbs, word = match.group(1), match.group(2)
+    return adverbs + _third_singular(word)
+
+
+def _third_singular(word: str) -> str:
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if word in _NO_AGREEMENT or word.endswith(("ed", "ing", "ly", "s")):
+        return word
+    if word.endswith(("sh", "ch", "x", "z", "o")):
+        return word + "es"
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
 
 
 def tidy(text: str) -> str:

@@ -27,7 +27,7 @@ def test_grounding_accepts_inflections_and_rejects_inventions() -> None:
 
 def facts_for(text_by_trigger: dict[str, list[dict[str, str]]]) -> ScriptedLLM:
     def reply(messages: Sequence[ChatMessage]) -> str:
-        message = messages[-1]["content"]
+        message = messages[-1]["content"].splitlines()[-1]  # the message, not its context
         for trigger, facts in text_by_trigger.items():
             if trigger in message:
                 return json.dumps({"facts": facts})
@@ -179,7 +179,7 @@ def test_memories_are_announced_as_each_turn_is_committed(
 
 
 def test_deadline_event_waits_on_both_events() -> None:
-    from reverie.core.extract.extractor import _EitherEvent
+    from reverie.core.extract.deadline import EitherEvent as _EitherEvent
 
     deadline, cancel = threading.Event(), threading.Event()
     either = _EitherEvent(deadline, cancel)

@@ -1,0 +1,109 @@
+"""Rule-proposed statements: the message's own first-person clauses, in the third person.
+
+"Lost my job as a banker yesterday, so I'm gonna start my own business" holds two facts
+about its author, and says them plainly. A small model often garbles such a message
+("I'm trying to start my own business, but I don't know where to begin"), so the
+message's clauses about its author are proposed as statements too, beside the model's.
+Both go through the same checks; a model that does better wins the de-duplication,
+because its statements come first. Proposals are verbatim, so they cannot invent.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reverie.core.types import MemoryKind
+
+MIN_WORDS = 4
+MAX_WORDS = 30
+
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\s*[;\n]\s*")
+# Split before a new first-person subject: "... last March and I love the light".
+_CLAUSE_BREAK = re.compile(
+    r",?\s+(?:and|but|so|because|cause|although|though)\s+(?=(?:i|we|my|our)\b)|,\s+(?=(?:i|we)\b)",
+    re.IGNORECASE,
+)
+_LEAD_IN = re.compile(
+    r"^(?:(?:oh|oh no|yeah|yes|yep|well|so|also|actually|honestly|haha|hah|wow|hey|hi|"
+    r"btw|anyway|guess what|big news|good news|sad news|fun fact|by the way|you know|"
+    r"to be honest|lol|omg|aww|ah|um|uh)[\s,:!.-]+)+",
+    re.IGNORECASE,
+)
+_FIRST_PERSON_START = re.compile(r"^(?:i|i'm|i've|i'll|i'd|we|we're|we've|we'll|my|our)\b", re.I)
+# A message often drops its subject: "Lost my job yesterday", "Just got back from Rome".
+_IMPLIED_SUBJECT = re.compile(
+    r"^(?:just\s+)?(?:lost|got|went|made|took|had|found|bought|saw|met|started|began|"
+    r"finished|moved|quit|joined|visited|adopted|signed|booked|tried|learned|learnt|won|"
+    r"ran|left|sold|picked|passed|graduated|married|hired|launched|opened|built)\b",
+    re.IGNORECASE,
+)
+_SECOND_PERSON = re.compile(r"\b(you|your|yours|you're|you've|you'll|ya)\b", re.I)
+# Opinions of the conversation itself, not facts of a life.
+_SMALL_TALK = re.compile(
+    r"^(?:i|we)\s+(?:'m\s+|am\s+|are\s+)?(?:so\s+|really\s+|totally\s+)?(?:think|know|agree|"
+    r"guess|hope|bet|see|understand|mean|feel|wish|glad|happy|sorry|sure|excited|proud|"
+    r"appreciate|can't wait|cant wait|love that|love this|love it|like that|like it)\b",
+    re.IGNORECASE,
+)
+_WE = (
+    (r"\bwe're\b|\bwe are\b", "{s} is"), (r"\bwe've\b|\bwe have\b", "{s} has"),
+    (r"\bwe were\b", "{s} was"), (r"\bwe'll\b|\bwe will\b", "{s} will"),
+    (r"\bwe\b", "{s}"), (r"\bour\b", "{s}'s"), (r"\bus\b", "{s}"),
+)
+_PLAN = re.compile(r"\b(will|'ll|going to|gonna|planning|plan to|plans to|hoping to|hope to|"
+                   r"want to|next (?:week|month|year|weekend)|tomorrow|soon)\b", re.I)
+_PREFERENCE = re.compile(r"\b(love|loves|like|likes|enjoy|enjoys|hate|hates|prefer|prefers|"
+                         r"favou?rite|can't stand|into)\b", re.I)
+_EVENT = re.compile(r"\b(\w+ed|lost|got|went|made|took|had|found|bought|saw|met|began|quit|"
+                    r"won|ran|left|sold|yesterday|ago|last (?:week|month|year|night|weekend))\b",
+                    re.I)
+
+
+def first_person_clauses(text: str) -> list[str]:
+    """The clauses of `text` in which its author says something about themselves."""
+    found: list[str] = []
+    for sentence in _SENTENCES.split(text.strip()):
+        if not sentence or sentence.rstrip("\"')").endswith("?"):
+            continue
+        for clause in _CLAUSE_BREAK.split(sentence):
+            cleaned = _clean(clause)
+            if cleaned is not None:
+                found.append(cleaned)
+    return found
+
+
+def _clean(clause: str) -> str | None:
+    text = _LEAD_IN.sub("", clause.strip()).strip(" ,.!-\"'")
+    if _IMPLIED_SUBJECT.match(text):
+        text = "I " + text[0].lower() + text[1:]
+    words = text.split()
+    if not _FIRST_PERSON_START.match(text) or len(words) < MIN_WORDS:
+        return None
+    if _SECOND_PERSON.search(text) or _SMALL_TALK.match(text):
+        return None
+    return " ".join(words[:MAX_WORDS])
+
+
+def with_plural_subject(clause: str, speaker: str) -> str:
+    """"we"/"our" as the speaker: the household's move is the speaker's move too."""
+    out = clause
+    for pattern, replacement in _WE:
+        out = re.sub(pattern, replacement.format(s=speaker), out, count=0, flags=re.I)
+    return out
+
+
+def guess_kind(clause: str) -> MemoryKind:
+    """The kind of memory a clause most likely states."""
+    if _PLAN.search(clause):
+        return MemoryKind.PLAN
+    if _PREFERENCE.search(clause):
+        return MemoryKind.PREFERENCE
+    if _EVENT.search(clause):
+        return MemoryKind.EVENT
+    return MemoryKind.FACT
+
+
+def proposals(text: str, speaker: str) -> list[tuple[MemoryKind, str]]:
+    """Rule-proposed (kind, statement) pairs for a message by `speaker`, first person
+    still in place except "we" (the caller's checks put the rest in the third person)."""
+    return [(guess_kind(c), with_plural_subject(c, speaker)) for c in first_person_clauses(text)]
