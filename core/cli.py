@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reverie.core import cli_memory, cli_sources
+from reverie.core import cli_consolidate, cli_memory, cli_sources
 from reverie.core.compose import open_reverie
 from reverie.core.config import resolve_data_dir
 from reverie.core.errors import BadInput, Cancelled, EnvironmentProblem, PassphraseRequired
@@ -28,7 +28,7 @@ from reverie.core.timeutil import parse_time
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 COMMANDS = (
     "import", "extract", "search", "export", "stats", "doctor", "backup", "restore",
-    *cli_memory.COMMANDS, *cli_sources.COMMANDS,
+    *cli_memory.COMMANDS, *cli_sources.COMMANDS, *cli_consolidate.COMMANDS,
 )
 
 
@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backup_commands(sub, common)
     cli_memory.add_commands(sub, common)
     cli_sources.add_commands(sub, common)
+    cli_consolidate.add_commands(sub, common)
     return parser
 
 
@@ -166,6 +167,8 @@ def _run(reverie: Reverie, args: argparse.Namespace, cancel: threading.Event) ->
         print(f"exported {count} items to {args.json}")
     elif args.command in cli_sources.COMMANDS:
         cli_sources.run_command(reverie, args, ProgressPrinter(), cancel)
+    elif args.command in cli_consolidate.COMMANDS:
+        cli_consolidate.run_command(reverie, args, ProgressPrinter(), cancel)
     elif args.command in cli_memory.COMMANDS:
         cli_memory.run_command(reverie, args, ProgressPrinter())
     elif args.command == "stats":

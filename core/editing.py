@@ -44,6 +44,7 @@ class MemoryEditor:
         memory = NewMemory(
             id="mem_" + uuid.uuid4().hex[:20], kind=kind, text=clean, about=about.strip() or "me",
             valid_from=valid_from, confidence=1.0, trust="user", episode_ids=(),
+            user_edited=True,
         )
         vector = self._embedder.embed([clean])[0]
         batch = records.new_batch_id()
@@ -79,6 +80,19 @@ class MemoryEditor:
         """Hide a memory from search and the timeline, keeping its text."""
         changes = {"status": MemoryStatus.ARCHIVED.value, "retired": now_utc().isoformat()}
         return self._change(actor, "archived", memory_id, changes, "archived")
+
+    def review(self, memory_id: str, *, accept: bool) -> Changes:
+        """The user's verdict on a memory in the review inbox: keep it, or archive it."""
+        rows = self._store.ledger.query("SELECT review FROM memories WHERE id = ?", (memory_id,))
+        if not rows:
+            raise BadInput(f"there is no memory {memory_id}")
+        if not rows[0]["review"]:
+            raise BadInput(f"memory {memory_id} is not waiting for review")
+        if accept:
+            return self._change(Actor.USER, "accepted", memory_id, {"review": 0}, "accepted")
+        changes = {"review": 0, "status": MemoryStatus.ARCHIVED.value,
+                   "retired": now_utc().isoformat()}
+        return self._change(Actor.USER, "rejected", memory_id, changes, "rejected")
 
     def restore(self, memory_id: str) -> Changes:
         """Bring an archived or superseded memory back as active."""

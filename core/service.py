@@ -19,6 +19,9 @@ from reverie.core.capture.isolation import IsolatedParser
 from reverie.core.capture.watching import Capture, SourceStatus
 from reverie.core.chat.session import ChatAnswer, ChatService, Conversation
 from reverie.core.config import Settings
+from reverie.core.consolidate import journal
+from reverie.core.consolidate.describe import describe
+from reverie.core.consolidate.run import Consolidator, RunReport
 from reverie.core.editing import MemoryEditor
 from reverie.core.errors import BadInput
 from reverie.core.extract.extractor import ExtractionResult, Extractor
@@ -55,6 +58,8 @@ class Reverie:
         self.capture = Capture(store, embedder, self.memories, self._isolated,
                                settings.max_file_bytes)
         """Watched folders and exports: add, pause, remove, scan, watch in the background."""
+        self.consolidation = Consolidator(store, llm, embedder)
+        """Sleep-time consolidation: run (or dry-run), list runs, undo, decide proposals."""
 
     @property
     def data_dir(self) -> Path:
@@ -118,6 +123,34 @@ class Reverie:
         `on_changes` hears each episode's new memories as they are committed.
         """
         return self._extractor.run(progress=progress, cancel=cancel, on_changes=on_changes)
+
+    def extraction_waiting(self) -> int:
+        """How many turns and passages wait for extraction."""
+        return self._extractor.waiting()
+
+    def sleep(self, reason: str, cancel: threading.Event | None = None) -> RunReport:
+        """The scheduled sleep-time job: retry extraction of what was marked for later,
+        then consolidate. Stops between steps when `cancel` is set (it resumes next time)."""
+        self._extractor.run(progress=no_progress, cancel=cancel, retry_deferred=True)
+        return self.consolidation.run(reason=reason, cancel=cancel)
+
+    def review_inbox(self, limit: int = 200) -> list[dict[str, object]]:
+        """What waits for the user's verdict: memories to check (low confidence or low
+        trust) and consolidation changes that touch pinned or edited memories."""
+        ledger = self.store.ledger
+        rows = ledger.query(
+            "SELECT id, kind, text, confidence, trust FROM memories WHERE review = 1"
+            " AND status = 'active' ORDER BY valid_from_ts DESC LIMIT ?", (limit,)
+        )
+        inbox: list[dict[str, object]] = [
+            {"id": r["id"], "type": "memory", "what": f"[{r['kind']}] {r['text']}",
+             "confidence": r["confidence"], "trust": r["trust"]}
+            for r in rows
+        ]
+        for change in journal.proposals(ledger):
+            inbox.append({"id": f"{change.run_id}:{change.seq}", "type": "change",
+                          "what": describe(ledger, change.op, change.payload, True)})
+        return inbox
 
     def start_capture(
         self,

@@ -1,0 +1,2 @@
+"""Sleep-time consolidation: merge, supersede, summarise and fade memories, as undoable changesets.
+"""
