@@ -122,8 +122,9 @@ def _summary(conn: Any, change: JournalChange, batch: str, embedder: Embedder,
         f"SELECT id FROM memories WHERE id IN ({marks}) AND status = 'active'", ids)]
     if not alive:
         return None
+    alive_marks = ",".join("?" * len(alive))
     episodes = [row[0] for row in conn.execute(
-        f"SELECT DISTINCT episode_id FROM memory_sources WHERE memory_id IN ({marks})"
+        f"SELECT DISTINCT episode_id FROM memory_sources WHERE memory_id IN ({alive_marks})"
         " ORDER BY episode_id", alive)]
     new_id = summary_id(change.key)
     about = change.payload["period"] if change.payload["scope"] == "person" else SUMMARY_ABOUT
