@@ -24,7 +24,7 @@ from reverie.core.consolidate.describe import describe
 from reverie.core.consolidate.run import Consolidator, RunReport
 from reverie.core.editing import MemoryEditor
 from reverie.core.errors import BadInput
-from reverie.core.extract.extractor import ExtractionResult, Extractor
+from reverie.core.extract.extractor import ExtractionResult, Extractor, QueueStatus
 from reverie.core.jobs import Progress, no_progress
 from reverie.core.retrieve.search import Searcher
 from reverie.core.store import backup as store_backup
@@ -124,9 +124,9 @@ class Reverie:
         """
         return self._extractor.run(progress=progress, cancel=cancel, on_changes=on_changes)
 
-    def extraction_waiting(self) -> int:
-        """How many turns and passages wait for extraction."""
-        return self._extractor.waiting()
+    def extraction_status(self) -> QueueStatus:
+        """The extraction queue: how many wait, how many were put off, tokens/s."""
+        return self._extractor.status()
 
     def sleep(self, reason: str, cancel: threading.Event | None = None) -> RunReport:
         """The scheduled sleep-time job: retry extraction of what was marked for later,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +74,15 @@ class ExtractionResult:
     to_review: int = 0  # new memories waiting in the review inbox
 
 
+@dataclass(frozen=True)
+class QueueStatus:
+    """The extraction queue as the app shows it."""
+
+    waiting: int  # turns and passages not extracted yet
+    deferred: int  # marked for a later run after invalid replies
+    tokens_per_second: float | None  # of the model in this session's extraction, if any ran
+
+
 @dataclass
 class _Tally:
     changes: Changes
@@ -101,6 +111,8 @@ class Extractor:
         self._embedder = embedder
         self._settings = settings
         self._schema = extraction_schema(settings.extraction_max_memories_per_turn)
+        self._generated_tokens = 0
+        self._generation_seconds = 0.0
 
     def pending(
         self, episode_ids: tuple[str, ...] | None = None, *, retry_deferred: bool = False
@@ -129,10 +141,17 @@ class Extractor:
 
     def waiting(self) -> int:
         """How many episodes wait for extraction (those marked for later not counted)."""
-        rows = self._store.ledger.query(
-            "SELECT COUNT(*) FROM episodes WHERE extracted = 0 AND extract_attempts = 0"
-        )
-        return int(rows[0][0])
+        return self.status().waiting
+
+    def status(self) -> QueueStatus:
+        """How many episodes wait, how many were put off, and the model's speed."""
+        row = self._store.ledger.query(
+            "SELECT SUM(extract_attempts = 0) AS waiting, SUM(extract_attempts > 0) AS deferred"
+            " FROM episodes WHERE extracted = 0"
+        )[0]
+        speed = (self._generated_tokens / self._generation_seconds
+                 if self._generation_seconds > 0 else None)
+        return QueueStatus(int(row["waiting"] or 0), int(row["deferred"] or 0), speed)
 
     def run(
         self,
@@ -226,11 +245,15 @@ class Extractor:
         cancel: threading.Event | None,
     ) -> str:
         stop, timer = call_deadline(CALL_DEADLINE_SECONDS, cancel)
+        started = time.perf_counter()
         try:
-            return self._llm.chat(
+            reply = self._llm.chat(
                 messages, max_tokens=max_tokens, temperature=temperature,
                 json_schema=self._schema, cancel=stop,
             )
+            self._generation_seconds += time.perf_counter() - started
+            self._generated_tokens += self._llm.count_tokens(reply)
+            return reply
         except Cancelled:
             if cancel is not None and cancel.is_set():
                 raise
