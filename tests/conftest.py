@@ -12,6 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 
 from reverie.core.compose import open_reverie
+from reverie.core.config import Settings
 from reverie.core.service import Reverie
 from reverie.models.base import LLM, Embedder
 from tests.keyring_double import MemoryKeyring
@@ -43,9 +44,12 @@ def open_store(
     """Open Reverie on a fresh data directory; every opened facade is closed after."""
     opened: list[Reverie] = []
 
-    def opener(llm: LLM | None = None, data_dir: Path | None = None) -> Reverie:
+    def opener(
+        llm: LLM | None = None, data_dir: Path | None = None, settings: Settings | None = None
+    ) -> Reverie:
         reverie = open_reverie(
-            data_dir or tmp_path / "data", llm=llm or bundled_llm, embedder=bundled_embedder
+            data_dir or tmp_path / "data", llm=llm or bundled_llm, embedder=bundled_embedder,
+            settings=settings,
         )
         opened.append(reverie)
         return reverie

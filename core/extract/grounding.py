@@ -23,6 +23,13 @@ def content_words(text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
 
 
 def _stem(word: str) -> str:
+    # Plural and third-person "s" first, so "loves" meets "love" and "classes" "class".
+    if word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith(("ches", "shes", "sses", "xes", "zes")):
+        word = word[:-2]
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
     return word[:STEM_CHARS]
 
 

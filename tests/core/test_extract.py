@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from reverie.core.config import Settings
 from reverie.core.errors import Cancelled
 from reverie.core.extract.grounding import is_grounded, support
 from reverie.core.service import Reverie
@@ -23,6 +24,10 @@ def test_grounding_accepts_inflections_and_rejects_inventions() -> None:
     assert not is_grounded("Alex is a professional surfer in Hawaii", source, names)
     assert not is_grounded("Alex and Sam", source, names)
     assert support("pottery classes", source) == 1.0
+
+
+# These tests are about what happens to the model's facts: the rule proposals are off.
+MODEL_ONLY = Settings(extraction_rules=False)
 
 
 def facts_for(text_by_trigger: dict[str, list[dict[str, str]]]) -> ScriptedLLM:
@@ -49,7 +54,7 @@ def test_grounded_facts_are_kept_with_provenance_and_inventions_dropped(
             {"kind": "plan", "text": "Alex booked a table at the Thai place for Friday"},
         ],
     })
-    reverie = open_store(llm=llm)
+    reverie = open_store(llm=llm, settings=MODEL_ONLY)
     report = reverie.import_file(sample_chat)
     assert report.memories_added == 2
     assert report.memories_dropped == 1
@@ -76,7 +81,7 @@ def test_a_restated_memory_is_not_stored_twice(
     open_store: Callable[..., Reverie], tmp_path: Path
 ) -> None:
     llm = facts_for({"oat": [{"kind": "preference", "text": "Alex drinks oat milk every day"}]})
-    reverie = open_store(llm=llm)
+    reverie = open_store(llm=llm, settings=MODEL_ONLY)
     turns = [
         {"conversation": "c", "time": f"2024-01-0{i}T09:00:00", "speaker": "Alex",
          "text": "I drink oat milk every day, honestly it is great"}
@@ -92,7 +97,7 @@ def test_cancelled_extraction_resumes_where_it_stopped(
     open_store: Callable[..., Reverie], sample_chat: Path
 ) -> None:
     llm = facts_for({})
-    reverie = open_store(llm=llm)
+    reverie = open_store(llm=llm, settings=MODEL_ONLY)
     cancel = threading.Event()
 
     def stop_after_three(done: int, total: int, what: str) -> None:
@@ -148,7 +153,7 @@ def test_a_question_never_becomes_a_memory(
     open_store: Callable[..., Reverie], tmp_path: Path
 ) -> None:
     llm = facts_for({"nervous": [{"kind": "fact", "text": "Sam is nervous about trying it"}]})
-    reverie = open_store(llm=llm)
+    reverie = open_store(llm=llm, settings=MODEL_ONLY)
     path = tmp_path / "q.jsonl"
     turn = {"conversation": "c", "time": "2024-01-01T09:00:00", "speaker": "Sam",
             "text": "That's great, I love it so much! Weren't you nervous about trying it?"}
@@ -165,7 +170,7 @@ def test_memories_are_announced_as_each_turn_is_committed(
         "oat milk": [{"kind": "preference", "text": "Alex switched to oat milk"}],
         "Thai place": [{"kind": "plan", "text": "Alex booked a table at the Thai place"}],
     })
-    reverie = open_store(llm=llm)
+    reverie = open_store(llm=llm, settings=MODEL_ONLY)
     reverie.import_file(sample_chat, extract=False)
     heard: list[int] = []
 
