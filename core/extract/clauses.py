@@ -29,14 +29,36 @@ _LEAD_IN = re.compile(
     r"to be honest|lol|omg|aww|ah|um|uh)[\s,:!.-]+)+",
     re.IGNORECASE,
 )
-_FIRST_PERSON_START = re.compile(r"^(?:i|i'm|i've|i'll|i'd|we|we're|we've|we'll|my|our)\b", re.I)
+# The author in the clause at all: "Dance is my stress fix", "it really speaks to me".
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'll|i'd|me|my|mine|myself|we|we're|we've|"
+                           r"we'll|our|us)\b", re.I)
 # A message often drops its subject: "Lost my job yesterday", "Just got back from Rome".
 _IMPLIED_SUBJECT = re.compile(
-    r"^(?:just\s+)?(?:lost|got|went|made|took|had|found|bought|saw|met|started|began|"
-    r"finished|moved|quit|joined|visited|adopted|signed|booked|tried|learned|learnt|won|"
-    r"ran|left|sold|picked|passed|graduated|married|hired|launched|opened|built)\b",
+    r"^(?:(?:just|finally|also|recently)\s+)?(?:lost|got|went|made|took|had|found|bought|"
+    r"saw|met|started|began|finished|moved|quit|joined|visited|adopted|signed|booked|tried|"
+    r"learned|learnt|won|ran|left|sold|picked|passed|graduated|married|hired|launched|"
+    r"opened|built)\b",
     re.IGNORECASE,
 )
+# ... or its "I'm": "Still working on the studio", "Gonna keep pushing".
+_IMPLIED_I_AM = re.compile(r"^(?:(?:still|just|really|currently|also)\s+)?(?:gonna\b|\w+ing\b)",
+                           re.IGNORECASE)
+# "It was so special to me", "That's what keeps me going": what "it" is lives in
+# another turn, so the clause means nothing on its own.
+_CONTEXT_BOUND = re.compile(r"^(?:it|it's|its|that|that's|this|this's|there|there's|here|"
+                            r"here's|glad|happy|sorry|so|such)\b", re.I)
+_VOCATIVE = re.compile(r"^[A-Z][a-z]+,\s+")  # "Gina, thanks for ..."
+# A sentence that opens with a gerund and has "is" is about the activity ("Building
+# relationships is key"), not an "I'm" the author left out.
+_HAS_VERB_BE = re.compile(r"\b(?:is|was|are|were)\b", re.I)
+_ING_NOUNS = frozenset({
+    "something", "nothing", "anything", "everything", "thing", "morning", "evening",
+    "spring", "during", "king", "ring", "wedding", "building", "meeting", "feeling",
+    "ceiling", "painting", "clothing", "string", "swing", "wing", "sibling", "pudding",
+})
+# Thanks, greetings and wishes are about the conversation, not a life.
+_COURTESY = re.compile(r"^(?:thanks|thank|thx|hey|hi|hello|sorry|congrats|congratulations|"
+                       r"good luck|cheers|bye|see ya|take care|no worries|aw+|wow)\b", re.I)
 _SECOND_PERSON = re.compile(r"\b(you|your|yours|you're|you've|you'll|ya)\b", re.I)
 # Opinions of the conversation itself, not facts of a life.
 _SMALL_TALK = re.compile(
@@ -74,12 +96,18 @@ def first_person_clauses(text: str) -> list[str]:
 
 def _clean(clause: str) -> str | None:
     text = _LEAD_IN.sub("", clause.strip()).strip(" ,.!-\"'")
+    text = _VOCATIVE.sub("", text)
+    if _COURTESY.match(text):
+        return None
     if _IMPLIED_SUBJECT.match(text):
         text = "I " + text[0].lower() + text[1:]
+    elif _IMPLIED_I_AM.match(text) and not _HAS_VERB_BE.search(text) and \
+            text.split()[0].lower() not in _ING_NOUNS:
+        text = "I'm " + text[0].lower() + text[1:]
     words = text.split()
-    if not _FIRST_PERSON_START.match(text) or len(words) < MIN_WORDS:
+    if not _FIRST_PERSON.search(text) or len(words) < MIN_WORDS:
         return None
-    if _SECOND_PERSON.search(text) or _SMALL_TALK.match(text):
+    if _SECOND_PERSON.search(text) or _SMALL_TALK.match(text) or _CONTEXT_BOUND.match(text):
         return None
     return " ".join(words[:MAX_WORDS])
 

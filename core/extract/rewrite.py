@@ -10,6 +10,8 @@ import re
 _FIRST_PERSON = (
     (r"I'm|I am", "{s} is", "they are"),
     (r"I've|I have", "{s} has", "they have"),
+    (r"I'd(?=\s+(?:been|had|gone|done|seen|made|got|gotten|never|already|just))",
+     "{s} had", "they had"),
     (r"I'd", "{s} would", "they would"),
     (r"I'll|I will", "{s} will", "they will"),
     (r"I was", "{s} was", "they were"),
