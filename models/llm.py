@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from reverie.core.errors import Cancelled, ModelError
 from reverie.models import _llama_log, hardware
+from reverie.models._prefix_cache import PrefixStates, prompt_family
 from reverie.models.base import LLM, ChatMessage, TokenCallback
 from reverie.models.bundled import BUNDLED_LLM
 
@@ -80,6 +81,7 @@ class LlamaCppLLM:
         # Re-entrant: count_tokens holds it around `_loaded()`, which may load.
         self._load_lock = threading.RLock()
         self._generate_lock = threading.Lock()
+        self._prefixes = PrefixStates()
 
     @property
     def name(self) -> str:
@@ -104,6 +106,11 @@ class LlamaCppLLM:
         return self._llama is not None
 
     @property
+    def prefix_states(self) -> PrefixStates:
+        """The saved prompt-family states (their `loads` and `saves` counters)."""
+        return self._prefixes
+
+    @property
     def load_seconds(self) -> float | None:
         """How long loading took, or None before the model is loaded."""
         return self._load_seconds
@@ -123,6 +130,7 @@ class LlamaCppLLM:
             if self._llama is not None:
                 self._llama.close()
                 self._llama = None
+                self._prefixes.forget()
 
     def count_tokens(self, text: str) -> int:
         """How many of this model's tokens `text` takes, without special tokens."""
@@ -164,6 +172,7 @@ class LlamaCppLLM:
             llama = self._loaded()
             if cancel is not None and cancel.is_set():
                 raise Cancelled("generation cancelled before it started")
+            self._prefixes.before(llama, prompt_family(messages))
             started = time.perf_counter()
             # stream=True makes the result an iterator of chunks; the declared
             # return type is the union with the non-streaming response.

@@ -196,3 +196,31 @@ def test_control_token_text_in_content_stays_text(llm: LlamaCppLLM) -> None:
     assert control_ids.isdisjoint(rendered)
     # The chat still works with such content.
     assert llm.chat([{"role": "user", "content": hostile}], max_tokens=8)
+
+
+def _extraction(text: str) -> list[ChatMessage]:
+    return [
+        {"role": "system", "content": "Turn the user's message into one short fact."},
+        {"role": "user", "content": "Example: I adopted a greyhound on Sunday."},
+        {"role": "assistant", "content": "Adopted a greyhound."},
+        {"role": "user", "content": text},
+    ]
+
+
+def test_a_prompt_family_gets_its_state_back_after_another_family() -> None:
+    interleaved = default_llm()
+    fresh = default_llm()
+    try:
+        texts = [f"I bought {n} pairs of dance shoes for the studio." for n in range(4)]
+        for text in texts[:2]:
+            interleaved.chat(_extraction(text), max_tokens=12)
+        interleaved.chat(QUESTION, max_tokens=4)  # a chat answer in between
+        after = interleaved.chat(_extraction(texts[2]), max_tokens=12)
+        assert interleaved.prefix_states.saves == 1
+        assert interleaved.prefix_states.loads == 1
+        # The restored state gives exactly what evaluating the prompt afresh gives.
+        assert after == fresh.chat(_extraction(texts[2]), max_tokens=12)
+        assert fresh.prefix_states.loads == 0
+    finally:
+        interleaved.close()
+        fresh.close()
