@@ -198,8 +198,11 @@ class Reverie:
         on_token: TokenCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> ChatAnswer:
-        """Answer a chat message from memory, streaming tokens to `on_token`."""
-        return self._chat.reply(conversation, text, on_token=on_token, cancel=cancel)
+        """Answer a chat message from memory, streaming tokens to `on_token`; the user's
+        turn then goes to the background extractor like any other episode."""
+        answer = self._chat.reply(conversation, text, on_token=on_token, cancel=cancel)
+        self.capture.request_extraction()
+        return answer
 
     def export_json(self, path: str | os.PathLike[str]) -> int:
         """Write every episode and memory to `path` as JSON; return how many items."""

@@ -176,6 +176,7 @@ class Capture:
         self._spawn(self._index_loop, "reverie-index")
         if extract is not None:
             self._spawn(lambda: self._extract_loop(extract), "reverie-extract")
+            self._extract_wanted.set()  # what an earlier session left unextracted
         for watch in catalog.list_watches(self._store.ledger):
             if not watch.paused:
                 self._begin(watch)
@@ -191,6 +192,11 @@ class Capture:
         for thread in self._threads:
             thread.join(timeout=30)
         self._threads = []
+
+    def request_extraction(self) -> None:
+        """Have the background extractor look for new episodes (a chat turn, say);
+        nothing happens unless capture was started with extraction."""
+        self._extract_wanted.set()
 
     @property
     def running(self) -> bool:

@@ -4,6 +4,7 @@ retry-then-defer, the review inbox, and what is never extracted (fast, scripted 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -201,3 +202,28 @@ def test_forgetting_a_memory_drops_its_entities(
     reverie.memories.forget(plan)
     assert reverie.store.ledger.query("SELECT COUNT(*) FROM entities")[0][0] == 0
     assert reverie.store.ledger.query("SELECT COUNT(*) FROM memory_entities")[0][0] == 0
+
+
+def test_a_chat_turn_goes_to_the_background_extractor(
+    open_store: Callable[..., Reverie],
+) -> None:
+    def reply(messages: Sequence[ChatMessage]) -> str:
+        if "facts" in messages[0]["content"]:
+            return json.dumps({"facts": []})
+        return "That sounds lovely."
+
+    reverie = open_store(llm=ScriptedLLM(reply))
+    heard: list[object] = []
+    reverie.start_capture(on_status=lambda statuses: None, on_changes=heard.append)
+    try:
+        reverie.chat(reverie.new_conversation(),
+                     "I adopted a grey kitten called Pepper from the shelter today.")
+        deadline = time.monotonic() + 30
+        while reverie.extraction_status().waiting and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rows = reverie.store.ledger.query(
+            "SELECT m.text FROM memories m JOIN memory_sources ms ON ms.memory_id = m.id"
+            " JOIN episodes e ON e.id = ms.episode_id WHERE e.speaker = 'user'")
+        assert any("kitten called Pepper" in row[0] for row in rows)
+    finally:
+        reverie.capture.stop()
