@@ -108,3 +108,45 @@ def is_about_author(text: str, speaker: str) -> bool:
     """
     names_author = re.search(rf"\b{re.escape(speaker)}\b", text, re.I) is not None
     return names_author and _SECOND_PERSON.search(text) is None
+
+
+_OWNER_SUBJECT = re.compile(r"^(?:the\s+)?user\b(?!'s)\s*(\w+)?", re.I)
+_BACK_TO_BASE = {"is": "am", "has": "have", "does": "do", "goes": "go", "was": "was"}
+
+
+def owner_voice(text: str) -> str:
+    """A statement about the user as the user would write it: "I moved to Lisbon".
+
+    Reverie's owner reads their own memories; "user moved to Lisbon" reads like a log
+    file. The message's first person is kept as it is; a model's "The user loves jazz"
+    becomes "I love jazz".
+    """
+    match = _OWNER_SUBJECT.match(text.strip())
+    out = text.strip()
+    if match is not None:
+        verb = match.group(1) or ""
+        rest = out[match.end():]
+        out = f"I {_base_form(verb)}{rest}" if verb else f"I{rest}"
+    out = re.sub(r"\b(?:the\s+)?user's\b", "my", out, flags=re.I)
+    return re.sub(r"\b(?:the\s+)?user\b", "me", out, flags=re.I)
+
+
+def _base_form(verb: str) -> str:
+    lowered = verb.lower()
+    if lowered in _BACK_TO_BASE:
+        return _BACK_TO_BASE[lowered]
+    if lowered.endswith("ies") and len(lowered) > 4:
+        return verb[:-3] + "y"
+    if lowered.endswith(("shes", "ches", "xes", "zes", "oes")):
+        return verb[:-2]
+    if lowered.endswith("s") and not lowered.endswith(("ss", "us", "is")):
+        return verb[:-1]
+    return verb
+
+
+_OWNER_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|I'd|my|me|mine|myself)\b")
+
+
+def is_about_owner(text: str) -> bool:
+    """True when a statement in the owner's voice speaks of the owner."""
+    return _OWNER_FIRST_PERSON.search(text) is not None and _SECOND_PERSON.search(text) is None

@@ -14,8 +14,15 @@ import logging
 import re
 from dataclasses import dataclass
 
+from reverie.core.chat.session import USER_SPEAKER
 from reverie.core.extract.grounding import MIN_SUPPORT, content_words, grounding_support
-from reverie.core.extract.rewrite import is_about_author, third_person, tidy
+from reverie.core.extract.rewrite import (
+    is_about_author,
+    is_about_owner,
+    owner_voice,
+    third_person,
+    tidy,
+)
 from reverie.core.types import MemoryKind
 
 log = logging.getLogger("reverie.extract")
@@ -82,7 +89,8 @@ def judge(
     `source` is the message's text, `speaker` its author, `participants` everyone who
     speaks in the conversation.
     """
-    text = tidy(third_person(said, speaker))
+    owner = speaker == USER_SPEAKER
+    text = tidy(owner_voice(said) if owner else third_person(said, speaker))
     if text.endswith("?") or _SECOND_PERSON.search(text):
         return None
     about = _subject(text, speaker, source, participants)
@@ -110,6 +118,8 @@ def _subject(
             return None  # the other participant: the model misread who said what
         if _named_mid_sentence(name, source):
             return name
+    if speaker == USER_SPEAKER:
+        return speaker if is_about_owner(text) else None
     return speaker if is_about_author(text, speaker) else None
 
 

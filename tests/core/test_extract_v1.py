@@ -227,3 +227,16 @@ def test_a_chat_turn_goes_to_the_background_extractor(
         assert any("kitten called Pepper" in row[0] for row in rows)
     finally:
         reverie.capture.stop()
+
+
+@pytest.mark.parametrize(("said", "expected"), [
+    ("The user loves jazz", "I love jazz"),
+    ("user moved back to Porto", "I moved back to Porto"),
+    ("User is training for a marathon", "I am training for a marathon"),
+    ("I moved to Lisbon", "I moved to Lisbon"),
+    ("Maya called the user", "Maya called me"),
+])
+def test_memories_about_the_owner_read_in_their_own_voice(said: str, expected: str) -> None:
+    from reverie.core.extract.rewrite import owner_voice
+
+    assert owner_voice(said) == expected

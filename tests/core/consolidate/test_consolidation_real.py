@@ -50,11 +50,11 @@ def test_a_move_is_dated_from_the_turn_and_a_later_move_supersedes_it(
 ) -> None:
     reverie = open_store()
     reverie.import_file(chat(tmp_path / "moves.jsonl", MOVES))
-    lisbon = [m for m in memories_citing(reverie, "t1") if "Lisbon" in str(m["text"])]
+    lisbon = [m for m in memories_citing(reverie, "t1") if "moved to Lisbon" in str(m["text"])]
     assert len(lisbon) == 1
     assert str(lisbon[0]["valid_from"]).startswith("2024-03")
     assert "last March" in str(lisbon[0]["time_note"])
-    porto = [m for m in memories_citing(reverie, "t3") if "Porto" in str(m["text"])]
+    porto = [m for m in memories_citing(reverie, "t3") if "moved back to Porto" in str(m["text"])]
     assert len(porto) == 1
     reverie.consolidation.run(now=AFTER_BOTH)
     after = reverie.store.ledger.query(
@@ -82,7 +82,7 @@ def test_a_pinned_memory_is_untouched_by_consolidation(
 ) -> None:
     reverie = open_store()
     reverie.import_file(chat(tmp_path / "moves.jsonl", MOVES))
-    lisbon = next(m for m in memories_citing(reverie, "t1") if "Lisbon" in str(m["text"]))
+    lisbon = next(m for m in memories_citing(reverie, "t1") if "moved to Lisbon" in str(m["text"]))
     reverie.memories.pin(str(lisbon["id"]))
     before = reverie.store.ledger.query("SELECT * FROM memories WHERE id = ?", (lisbon["id"],))
     reverie.consolidation.run(now=AFTER_BOTH)
