@@ -175,7 +175,9 @@ def _add_long(builder: _Builder, block: Block, newlines_are_lines: bool) -> None
         block, builder.max_chars, first_room=room, newlines_are_lines=newlines_are_lines
     )
     for index, part in enumerate(parts):
-        if index > 0 or not keep_open:
+        # A first part the cutter could not fit into the room (no break in reach)
+        # starts a chunk of its own rather than overfilling the open one.
+        if index > 0 or not keep_open or builder.room_after(part) < len(part.text):
             builder.flush()
         builder.add(part)
     if len(parts) > 1:

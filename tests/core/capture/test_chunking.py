@@ -221,3 +221,11 @@ def test_chunks_keep_every_word_in_order_and_point_at_their_lines(
 def _words(text: str) -> str:
     # A cut between two characters without a space splits a word; compare the letters.
     return re.sub(r"\s+", "", text)
+
+
+def test_a_cut_block_never_overfills_the_heading_chunk_it_joins() -> None:
+    # Found by the property test above: no break within the room after the heading.
+    blocks = [Block("a???\n??????????", 1, 2, 2), Block(" ?????????", 4, 4, None)]
+    chunks = chunk_blocks(blocks, 25)
+    assert all(len(c.text) <= 25 for c in chunks)
+    assert [c.text for c in chunks] == ["a???\n??????????", "?????????"]
