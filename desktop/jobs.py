@@ -7,9 +7,12 @@ on a worker thread of its lane; everything it reports arrives as Qt signals on t
 thread, which only draws.
 
 Lanes keep at most one job of each kind at a time: `Lane.WORK` (opening the store,
-import, extraction), `Lane.CHAT` (one answer) and `Lane.SOURCES` (the Sources screen's
-actions, so that they stay usable during a long import). Core serialises the store writer and
-the model itself; the lanes only keep the UI from queueing work the user cannot see.
+import, extraction, consolidation), `Lane.CHAT` (one answer), `Lane.SOURCES` (the Sources
+screen's actions, so that they stay usable during a long import), `Lane.CARE` (the Memory
+care screen's quick actions: undo, review verdicts, preview) and `Lane.STATUS` (quick reads
+that keep a status display current; they never write, and a view skips a refresh rather
+than wait for one). Core serialises the store writer and the model itself; the lanes only
+keep the UI from queueing work the user cannot see.
 
 Outcomes: `succeeded(result)`; `cancelled()` when core raised `Cancelled`;
 `failed(message, is_bug)` where an `EnvironmentProblem` is shown as its own message and
@@ -50,9 +53,11 @@ BUG_APOLOGY = (
 class Lane(enum.Enum):
     """Which single-thread worker a job runs on."""
 
-    WORK = "work"  # open, import, extraction: one at a time
+    WORK = "work"  # open, import, extraction, consolidation: one at a time
     CHAT = "chat"  # one chat answer at a time
     SOURCES = "sources"  # add, pause, remove a watched source: quick, beside a long import
+    CARE = "care"  # undo a consolidation change, review verdicts, preview: beside long work
+    STATUS = "status"  # quick reads for status displays (queue, inbox): never writes
 
 
 class JobBusy(RuntimeError):

@@ -8,8 +8,10 @@ counts refresh.
 
 Once open, the window starts live capture of the watched sources (a second tab,
 View → Sources…); what capture reports arrives through `CaptureBridge`, and its
-changes refresh the timeline and counts exactly as a job's do. Capture is stopped
-before the store closes.
+changes refresh the timeline and counts exactly as a job's do. Then it starts the
+consolidation schedule (`SleepBridge`: nightly, when idle, never while the chat answers),
+whose runs show on the third tab, View → Memory care, with the extraction queue and the
+review inbox. The schedule and capture are stopped before the store closes.
 """
 
 from __future__ import annotations
@@ -39,9 +41,11 @@ from reverie.core.service import Reverie
 from reverie.core.store.keys import PassphraseRequest
 from reverie.core.types import Changes
 from reverie.desktop.capture_bridge import CaptureBridge, start_capture
+from reverie.desktop.care_view import CarePane
 from reverie.desktop.chat_view import ChatPanel
 from reverie.desktop.jobs import Job, JobRunner, Lane
 from reverie.desktop.operations import ImportOutcome, import_and_extract
+from reverie.desktop.sleep_bridge import SleepBridge, start_sleep
 from reverie.desktop.sources_view import SourcesPane
 from reverie.desktop.timeline_model import KindRole, TimelineModel
 from reverie.desktop.unlock import PassphraseDialog
@@ -53,6 +57,7 @@ NeedsPassphrase = Callable[[], PassphraseRequest | None]
 WRONG_PASSPHRASE = "wrong passphrase"  # how the core's WrongKey messages begin
 
 _OPENING_PAGE, _MAIN_PAGE = 0, 1
+CARE_TAB = "&Memory care"
 SELECT_HINT = "Select a turn or memory to read it in full here."
 
 
@@ -146,17 +151,21 @@ class MainWindow(QMainWindow):
 
     `extract_captured=False` leaves what live capture reads unextracted (tests: the
     bundled model is slow); it is extracted by the next import or run that extracts.
+    `schedule_sleep=False` starts no consolidation schedule (tests: no run starts by
+    itself); Memory care's Consolidate now still works.
     """
 
-    opened = Signal()  # the store is open and live capture has started (or failed to)
+    opened = Signal()  # the store is open, capture and the schedule started (or failed to)
     open_failed = Signal(str)
 
     def __init__(
         self, opener: Opener, parent: QWidget | None = None, *,
         needs_passphrase: NeedsPassphrase = lambda: None, extract_captured: bool = True,
+        schedule_sleep: bool = True,
     ) -> None:
         super().__init__(parent)
         self._extract_captured = extract_captured
+        self._schedule_sleep = schedule_sleep
         self._shutting_down = False
         self._needs_passphrase = needs_passphrase
         self._passphrase_given = False
@@ -176,6 +185,8 @@ class MainWindow(QMainWindow):
         self.chat = ChatPanel(self.runner)
         self.capture_bridge = CaptureBridge(self)
         self.sources = SourcesPane(self.runner)
+        self.sleep_bridge = SleepBridge(self.runner, self)
+        self.care = CarePane(self.runner, self.sleep_bridge)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setAccessibleName("Timeline and chat")
@@ -197,6 +208,13 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status_bar()
 
+        self._connect_views()
+        self._update_actions()
+
+    # --- construction ---------------------------------------------------------------
+
+    def _connect_views(self) -> None:
+        """Jobs, capture and the schedule report here; the views refresh from them."""
         self.runner.changed.connect(self._on_changed)
         self.runner.busy_changed.connect(lambda _lane, _busy: self._update_actions())
         # Live capture's changes refresh the views exactly as a job's changes do.
@@ -208,17 +226,23 @@ class MainWindow(QMainWindow):
         self.sources.problem.connect(
             lambda title, message, is_bug: self.show_problem(title, message, is_bug=is_bug))
         self.sources.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
-        self._update_actions()
-
-    # --- construction ---------------------------------------------------------------
+        # What capture stores waits in the extraction queue; a scheduled run's changes
+        # refresh the views as a job's do (Memory care hears its runs itself).
+        self.capture_bridge.changed.connect(lambda _changes: self.care.refresh())
+        self.sleep_bridge.changed.connect(self._on_changed)
+        self.care.problem.connect(
+            lambda title, message, is_bug: self.show_problem(title, message, is_bug=is_bug))
+        self.care.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.care.inbox_count_changed.connect(self._show_inbox_count)
 
     def _build_pages(self) -> None:
-        """"Opening…", then two tabs: the timeline beside the chat, and the sources."""
+        """"Opening…", then tabs: the timeline beside the chat, the sources, memory care."""
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Views")
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(_padded(self.splitter), "&Timeline and chat")
         self.tabs.addTab(_padded(self.sources), "&Sources")
+        self.tabs.addTab(_padded(self.care), CARE_TAB)
         main = QWidget()
         layout = QVBoxLayout(main)
         layout.setContentsMargins(10, 8, 10, 4)
@@ -247,6 +271,11 @@ class MainWindow(QMainWindow):
         self.sources_action.setShortcut(QKeySequence("Ctrl+2"))
         self.sources_action.setStatusTip("The folders and export files Reverie follows")
         self.sources_action.triggered.connect(self.show_sources)
+        self.care_action = QAction("&Memory care", self)
+        self.care_action.setShortcut(QKeySequence("Ctrl+3"))
+        self.care_action.setStatusTip(
+            "The extraction queue, the last consolidation with undo, and the review inbox")
+        self.care_action.triggered.connect(self.show_care)
 
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self.import_action)
@@ -255,6 +284,7 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.timeline_view_action)
         view_menu.addAction(self.sources_action)
+        view_menu.addAction(self.care_action)
         chat_menu = self.menuBar().addMenu("&Chat")
         chat_menu.addAction(self.new_chat_action)
 
@@ -321,6 +351,18 @@ class MainWindow(QMainWindow):
         )
         job.succeeded.connect(self._on_capture_started)
         job.failed.connect(self._on_capture_failed)
+        job.finished.connect(self._start_sleep)
+
+    def _start_sleep(self) -> None:
+        """Start the consolidation schedule (it reads the journal: a job), then `opened`."""
+        if not self._schedule_sleep or self._shutting_down:
+            self.opened.emit()
+            return
+        job = self.runner.run(
+            Lane.WORK, "start schedule", start_sleep(self.sleep_bridge), writes=False)
+        job.failed.connect(
+            lambda message, is_bug: self.show_problem(
+                "Consolidation will not run by itself", message, is_bug=is_bug))
         job.finished.connect(self.opened.emit)
 
     def _on_capture_started(self, statuses: object) -> None:
@@ -428,6 +470,14 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(1)
         self.sources.take_focus()
 
+    def show_care(self) -> None:
+        """Show the Memory care tab, with the focus in its inbox (or its changes)."""
+        self.tabs.setCurrentIndex(2)
+        self.care.take_focus()
+
+    def _show_inbox_count(self, count: int) -> None:
+        self.tabs.setTabText(2, f"{CARE_TAB} ({count})" if count else CARE_TAB)
+
     def _on_import_finished(self) -> None:
         self._import_job = None
         self.progress.hide()
@@ -485,10 +535,29 @@ class MainWindow(QMainWindow):
             return
         self._shutting_down = True
         self.capture_bridge.detach()  # nothing more reaches views that are going away
+        self.sleep_bridge.detach()
+        self._stop_sleep()
         self._stop_capture()
         self.timeline_model.set_facade(None)
         self.sources.model.clear()
+        self.care.clear()
         self.runner.shutdown()
+
+    def _stop_sleep(self) -> None:
+        """Stop the consolidation schedule before the store closes, drawing meanwhile.
+
+        A scheduled run under way stops between two changes (or model tokens); that may
+        take a moment, so the scheduler is stopped on a thread, as capture is below.
+        """
+        if not self.sleep_bridge.scheduling:
+            return
+        self.statusBar().showMessage("Stopping consolidation…")
+        loop = QEventLoop()
+        self.sleep_bridge.stopped.connect(loop.quit)
+        thread = self.sleep_bridge.stop_in_background()
+        loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        thread.join()
+        log.info("consolidation schedule stopped")
 
     def _stop_capture(self) -> None:
         """Stop live capture before the store closes, keeping the window drawn meanwhile.

@@ -138,20 +138,25 @@ def write_chat(path: Path, days: int, per_day: int = 2, start: datetime | None =
 def make_window(
     qtbot: QtBot, tmp_path: Path, bundled_embedder: Embedder, bundled_llm: LLM
 ) -> Iterator[Callable[..., object]]:
-    """Open MainWindows on tmp data dirs; each is closed (jobs stopped, store closed) after."""
+    """Open MainWindows on tmp data dirs; each is closed (jobs stopped, store closed) after.
+
+    No consolidation schedule starts unless a test asks (`schedule_sleep=True`): a run
+    that starts by itself would change what a test looks at.
+    """
     from reverie.desktop.main_window import MainWindow
 
     windows: list[MainWindow] = []
 
     def make(
-        llm: LLM | None = None, data_dir: Path | None = None, *, wait_open: bool = True
+        llm: LLM | None = None, data_dir: Path | None = None, *, wait_open: bool = True,
+        schedule_sleep: bool = False,
     ) -> MainWindow:
         directory = data_dir or tmp_path / "data"
 
         def opener(_passphrase: str | None) -> Reverie:
             return open_reverie(directory, llm=llm or bundled_llm, embedder=bundled_embedder)
 
-        window = MainWindow(opener)
+        window = MainWindow(opener, schedule_sleep=schedule_sleep)
         windows.append(window)
         qtbot.addWidget(window)
         window.show()

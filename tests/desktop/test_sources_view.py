@@ -53,7 +53,7 @@ def window(
     def opener(_passphrase: str | None) -> Reverie:
         return open_reverie(tmp_path / "data", llm=MemoryLLM(), embedder=bundled_embedder)
 
-    window = MainWindow(opener, extract_captured=False)
+    window = MainWindow(opener, extract_captured=False, schedule_sleep=False)
     qtbot.addWidget(window)
     window.show()
     with qtbot.waitSignal(window.opened, timeout=OPEN_TIMEOUT_MS):

@@ -28,7 +28,8 @@ def window_for(
         ask = fixed_passphrase(passphrase) if passphrase else None
         return open_reverie(data, llm=llm, embedder=embedder, unlocker=Unlocker(None, ask))
 
-    window = MainWindow(opener, needs_passphrase=lambda: passphrase_needed(data, None))
+    window = MainWindow(
+        opener, needs_passphrase=lambda: passphrase_needed(data, None), schedule_sleep=False)
     qtbot.addWidget(window)
     window.show()
     return window
