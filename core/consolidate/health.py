@@ -13,9 +13,10 @@ SAMPLE = 2000  # newest active memories checked for duplicates (a query each)
 
 def health_figures(store: Store) -> dict[str, float]:
     """duplicate_rate: share of (the newest `SAMPLE`) active memories with a near-duplicate
-    about the same person; contradictions_open: slot conflicts among active memories plus
-    proposals waiting; share_archived: archived among all stored memories; review_waiting:
-    memories and proposals in the review inbox."""
+    about the same person; contradictions_open: slot conflicts among active memories
+    (a supersede waiting for the user's verdict is one of them); share_archived: archived
+    among all stored memories; review_waiting: memories and proposals in the review inbox.
+    """
     memos = plan.active_memories(store)
     recent = sorted(memos, key=lambda m: m.recorded_ts)[-SAMPLE:]
     merges = plan.plan_merges(store, recent, None)
@@ -30,7 +31,7 @@ def health_figures(store: Store) -> dict[str, float]:
     return {
         "active": float(len(memos)),
         "duplicate_rate": round(in_pairs / len(recent), 4) if recent else 0.0,
-        "contradictions_open": float(_open_conflicts(memos) + _proposed_supersedes(store)),
+        "contradictions_open": float(_open_conflicts(memos)),
         "share_archived": round((counts["archived"] or 0) / counts["total"], 4)
         if counts["total"] else 0.0,
         "review_waiting": float((counts["review"] or 0) + proposals),
@@ -44,11 +45,3 @@ def _open_conflicts(memos: list[plan.Memo]) -> int:
         if found is not None:
             values[(memo.about.lower(), found.slot)].add(found.key)
     return sum(len(v) - 1 for v in values.values() if len(v) > 1)
-
-
-def _proposed_supersedes(store: Store) -> int:
-    rows = store.ledger.query(
-        "SELECT COUNT(*) FROM consolidation_changes WHERE state = 'proposed'"
-        " AND op = 'supersede'"
-    )
-    return int(rows[0][0])

@@ -177,7 +177,7 @@ def test_health_figures_are_computed(store: Reverie) -> None:
     store.memories.pin(store.store.ledger.query(
         "SELECT id FROM memories WHERE text LIKE '%Lisbon%'")[0][0])
     figures = store.consolidation.run(now=NOW).figures
-    assert figures["contradictions_open"] == 2  # the slot conflict, and its proposal
+    assert figures["contradictions_open"] == 1  # the pinned side waits for the user
     assert figures["duplicate_rate"] == 0.0
     assert figures["share_archived"] == 0.0
     assert figures["review_waiting"] == 1
