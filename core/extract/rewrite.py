@@ -128,7 +128,8 @@ def owner_voice(text: str) -> str:
         rest = out[match.end():]
         out = f"I {_base_form(verb)}{rest}" if verb else f"I{rest}"
     out = re.sub(r"\b(?:the\s+)?user's\b", "my", out, flags=re.I)
-    return re.sub(r"\b(?:the\s+)?user\b", "me", out, flags=re.I)
+    out = re.sub(r"\b(?:the\s+)?user\b", "me", out, flags=re.I)
+    return out[:1].upper() + out[1:]
 
 
 def _base_form(verb: str) -> str:
@@ -144,7 +145,7 @@ def _base_form(verb: str) -> str:
     return verb
 
 
-_OWNER_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|I'd|my|me|mine|myself)\b")
+_OWNER_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|I'd|my|me|mine|myself)\b", re.I)
 
 
 def is_about_owner(text: str) -> bool:

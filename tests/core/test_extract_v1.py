@@ -240,3 +240,9 @@ def test_memories_about_the_owner_read_in_their_own_voice(said: str, expected: s
     from reverie.core.extract.rewrite import owner_voice
 
     assert owner_voice(said) == expected
+
+
+def test_a_statement_in_the_owners_voice_starts_with_a_capital() -> None:
+    from reverie.core.extract.rewrite import owner_voice
+
+    assert owner_voice("The user's password is hunter2.") == "My password is hunter2."
