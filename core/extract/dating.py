@@ -17,6 +17,11 @@ from typing import Literal
 from reverie.core.timeparse import Precision, TimeMention, find_times
 from reverie.core.types import MemoryKind
 
+# Tense decides a bare "in May": "ran a marathon in May" is the last May, "is training
+# for a marathon in May" the next one; with no tense word, the nearer of the two.
+_PAST = re.compile(
+    r"\b(was|were|did|had|went|got|took|made|ran|saw|met|lost|won|bought|found|left|came|"
+    r"told|said|felt|began|wrote|gave|sold|spent|ago|last|\w+ed)\b", re.I)
 _FUTURE = re.compile(r"\b(will|'ll|going to|gonna|plan(?:s|ning)? to|next|soon|tomorrow)\b", re.I)
 
 
@@ -41,8 +46,11 @@ def date_statement(text: str, kind: MemoryKind, source: str, said_at: datetime) 
     that, an event or plan takes the source's only time expression. A vague one
     ("recently") leaves the time at the moment it was said.
     """
-    future = kind is MemoryKind.PLAN or _FUTURE.search(text) is not None
-    prefer: Literal["future", "past"] = "future" if future else "past"
+    prefer: Literal["future", "past", "nearest"] = "nearest"
+    if kind is MemoryKind.PLAN or _FUTURE.search(text):
+        prefer = "future"
+    elif _PAST.search(text):
+        prefer = "past"
     mentions = find_times(source, said_at, prefer=prefer)
     chosen = _chosen(text, kind, mentions)
     if chosen is None or chosen.precision is Precision.RANGE:

@@ -246,3 +246,13 @@ def test_a_statement_in_the_owners_voice_starts_with_a_capital() -> None:
     from reverie.core.extract.rewrite import owner_voice
 
     assert owner_voice("The user's password is hunter2.") == "My password is hunter2."
+
+
+@pytest.mark.parametrize(("statement", "expected"), [
+    ("Sam is training for the half marathon in May.", datetime(2026, 5, 1)),  # no tense
+    ("Sam ran the half marathon in May.", datetime(2025, 5, 1)),  # past
+    ("Sam will run the half marathon in May.", datetime(2026, 5, 1)),  # future
+])
+def test_tense_decides_which_may_a_bare_month_means(statement: str, expected: datetime) -> None:
+    said = datetime(2026, 3, 2, 19)
+    assert date_statement(statement, MemoryKind.FACT, statement, said).when == expected
