@@ -26,6 +26,7 @@ _CLAUSE_BREAK = re.compile(
 _LEAD_IN = re.compile(
     r"^(?:(?:oh|oh no|yeah|yes|yep|well|so|also|actually|honestly|haha|hah|wow|hey|hi|"
     r"btw|anyway|guess what|big news|good news|sad news|fun fact|by the way|you know|"
+    r"quick one|quick question|quick update|update|news|fyi|ok|okay|"
     r"to be honest|lol|omg|aww|ah|um|uh)[\s,:!.-]+)+",
     re.IGNORECASE,
 )

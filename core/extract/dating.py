@@ -55,6 +55,10 @@ def date_statement(text: str, kind: MemoryKind, source: str, said_at: datetime) 
     chosen = _chosen(text, kind, mentions)
     if chosen is None or chosen.precision is Precision.RANGE:
         return Dated(text, said_at, None)
+    if kind is not MemoryKind.PLAN and _PAST.search(text) and chosen.start > said_at:
+        # "I signed up for the class, it starts next Monday": the signing up happened
+        # when it was said; the date stays beside the words it belongs to.
+        return Dated(_annotated(text, chosen), said_at, None)
     note = f'"{chosen.text}", said on {spoken_date(said_at)}: {chosen.describe()}'
     return Dated(_annotated(text, chosen), chosen.start, note)
 

@@ -256,3 +256,12 @@ def test_a_statement_in_the_owners_voice_starts_with_a_capital() -> None:
 def test_tense_decides_which_may_a_bare_month_means(statement: str, expected: datetime) -> None:
     said = datetime(2026, 3, 2, 19)
     assert date_statement(statement, MemoryKind.FACT, statement, said).when == expected
+
+
+def test_a_past_event_keeps_its_day_when_the_future_date_belongs_to_another_part() -> None:
+    said = datetime(2026, 3, 2, 19)
+    dated = date_statement(
+        "Alex signed up for the pottery class, it starts next Monday.", MemoryKind.EVENT,
+        "I signed up for the pottery class, it starts next Monday.", said)
+    assert dated.when == said
+    assert "next Monday (9 March 2026)" in dated.text
