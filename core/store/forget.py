@@ -49,6 +49,7 @@ class ForgetPlan:
     source_ids: tuple[str, ...]
     backups: tuple[Path, ...]
     days: frozenset[str]
+    summary_ids: tuple[str, ...] = ()  # summaries of what goes, included in memory_ids
 
     @property
     def empty(self) -> bool:
@@ -68,6 +69,9 @@ class ForgetPlan:
         if self.derived_memory_ids:
             text += (f" {_count(len(self.derived_memory_ids), 'memory', 'memories')} of "
                      "those came only from the forgotten turns.")
+        if self.summary_ids:
+            text += (f" {_count(len(self.summary_ids), 'summary', 'summaries')} condensing"
+                     " them will be removed too.")
         if self.memories_losing_citations:
             text += (f" {_count(len(self.memories_losing_citations), 'memory', 'memories')}"
                      " also cite other turns: they stay, without these citations.")
@@ -93,6 +97,9 @@ def plan_forget(ledger: Ledger, target: ForgetTarget) -> ForgetPlan:
     derived, losing = _memories_citing(ledger, sorted(episodes))
     derived -= memories
     losing -= memories | derived
+    summaries = _summaries_of(ledger, memories | derived, losing)
+    derived |= summaries
+    losing -= summaries
     all_memories = sorted(memories | derived)
     return ForgetPlan(
         episode_ids=tuple(sorted(episodes)), memory_ids=tuple(all_memories),
@@ -101,7 +108,21 @@ def plan_forget(ledger: Ledger, target: ForgetTarget) -> ForgetPlan:
         source_ids=tuple(sorted(set(target.source_ids))),
         backups=tuple(sorted((ledger.path.parent / BACKUP_DIR).glob("*.db"))),
         days=_days(ledger, sorted(episodes), all_memories),
+        summary_ids=tuple(sorted(summaries)),
     )
+
+
+def _summaries_of(ledger: Ledger, forgotten: set[str], losing: set[str]) -> set[str]:
+    """Summaries that condensed a forgotten memory or cite a forgotten turn: their text
+    may repeat what is being forgotten, so they go too (consolidation writes new ones)."""
+    found = set(_ids(ledger, "SELECT id FROM memories WHERE kind = 'summary' AND id IN",
+                     sorted(losing)))
+    for chunk in _chunks(sorted(forgotten)):
+        marks = ",".join("?" * len(chunk))
+        found.update(row[0] for row in ledger.query(
+            "SELECT DISTINCT from_id FROM memory_links WHERE relation = 'summarises'"
+            f" AND to_id IN ({marks})", list(chunk)))
+    return found - forgotten
 
 
 def apply_forget(conn: Any, plan: ForgetPlan, batch: str) -> None:

@@ -181,3 +181,27 @@ def test_health_figures_are_computed(store: Reverie) -> None:
     assert figures["duplicate_rate"] == 0.0
     assert figures["share_archived"] == 0.0
     assert figures["review_waiting"] == 1
+
+
+def test_forgetting_a_memory_forgets_the_summaries_that_repeat_it(store: Reverie) -> None:
+    from reverie.core.store.forget import ForgetTarget
+
+    day = datetime(2024, 6, 10, 9)
+    secret, *_ = seed(store, [
+        Seed("Sam saw a doctor about the zanzibarian rash.", day),
+        Seed("Sam bought a blue bicycle from a neighbour.", day.replace(hour=11)),
+        Seed("Sam cooked a lentil curry for friends.", day.replace(hour=19)),
+    ])
+    store.consolidation.run(now=NOW)
+    summary = store.store.ledger.query(
+        "SELECT id, text FROM memories WHERE kind = 'summary'")[0]
+    assert "zanzibarian" in summary["text"]
+    plan = store.memories.plan_forget(ForgetTarget(memory_ids=(secret,)))
+    assert plan.summary_ids == (summary["id"],)
+    assert "1 summary condensing them will be removed too" in plan.describe()
+    store.memories.forget(plan)
+    left = store.store.ledger.query("SELECT COUNT(*) FROM memories WHERE text LIKE '%zanzib%'")
+    assert left[0][0] == 0
+    assert store.store.ledger.query(
+        "SELECT COUNT(*) FROM memory_links WHERE from_id = ? OR to_id = ?",
+        (summary["id"], summary["id"]))[0][0] == 0
