@@ -6,6 +6,7 @@ thread; writes are serialised by the ledger, model calls by each model.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -130,9 +131,12 @@ class Reverie:
 
     def sleep(self, reason: str, cancel: threading.Event | None = None) -> RunReport:
         """The scheduled sleep-time job: retry extraction of what was marked for later,
-        then consolidate. Stops between steps when `cancel` is set (it resumes next time)."""
-        self._extractor.run(progress=no_progress, cancel=cancel, retry_deferred=True)
-        return self.consolidation.run(reason=reason, cancel=cancel)
+        then consolidate. Stops between steps when `cancel` is set (it resumes next time).
+        The report's `changes` hold what both steps changed."""
+        extracted = self._extractor.run(progress=no_progress, cancel=cancel,
+                                        retry_deferred=True)
+        report = self.consolidation.run(reason=reason, cancel=cancel)
+        return dataclasses.replace(report, changes=report.changes + extracted.changes)
 
     def review_inbox(self, limit: int = 200) -> list[dict[str, object]]:
         """What waits for the user's verdict: memories to check (low confidence or low
