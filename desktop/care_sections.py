@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from reverie.core.consolidate.journal import Run
 from reverie.core.extract.extractor import QueueStatus
+from reverie.desktop.actions import pane_action
 from reverie.desktop.care_model import (
     ChangeColumn,
     ChangeRow,
@@ -53,20 +54,6 @@ SCHEDULE_NOTE = ("Runs by itself each night{next} and when the computer is idle 
                  " power), never while you chat. Every change can be undone.")
 
 
-def make_action(
-    owner: QWidget, text: str, shortcut: str | QKeySequence.StandardKey, tip: str
-) -> QAction:
-    """An action with a shortcut that works while the focus is inside `owner`."""
-    action = QAction(text, owner)
-    action.setIconText(text.replace("&", ""))  # buttons keep the "…" of a dialog
-    action.setShortcut(QKeySequence(shortcut))
-    # Delete and Ctrl+Z mean other things elsewhere: active inside `owner` only.
-    action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-    keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-    action.setToolTip(f"{tip} ({keys})")
-    action.setStatusTip(tip)
-    owner.addAction(action)
-    return action
 
 
 def make_button(action: QAction, name: str, parent: QWidget) -> QToolButton:
@@ -96,9 +83,9 @@ class QueueSection(QGroupBox):
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName("Memory care progress")
         self.progress.setMaximumWidth(220)
-        self.extract_action = make_action(
+        self.extract_action = pane_action(
             self, "E&xtract now", "Ctrl+E", "Read memories out of every turn waiting, now")
-        self.stop_action = make_action(
+        self.stop_action = pane_action(
             self, "S&top", "Ctrl+.", "Stop the extraction or consolidation under way")
         self.stop_button = make_button(self.stop_action, "Stop", self)
         self.extract_button = make_button(self.extract_action, "Extract now", self)
@@ -159,17 +146,17 @@ class RunSection(QGroupBox):
         self.note.setStyleSheet(MUTED)
         self.note.setWordWrap(True)
         self.view = self._build_view(model)
-        self.undo_action = make_action(
+        self.undo_action = pane_action(
             self, "&Undo change", "Ctrl+Z",
             "Put the memories of the selected change back as they were")
-        self.undo_run_action = make_action(
+        self.undo_run_action = pane_action(
             self, "Undo whole &run", "Ctrl+Shift+Z",
             "Undo every change this run made, newest first")
         # Added to the pane as well by `CarePane`: they work anywhere on the screen.
-        self.consolidate_action = make_action(
+        self.consolidate_action = pane_action(
             self, "&Consolidate now", "Ctrl+R",
             "Merge duplicates, retire what is no longer true, summarise and fade, now")
-        self.preview_action = make_action(
+        self.preview_action = pane_action(
             self, "&Preview…", "Ctrl+Shift+R",
             "List what consolidating now would do, changing nothing")
         self.consolidate_button = make_button(self.consolidate_action, "Consolidate now", self)
@@ -264,9 +251,9 @@ class InboxSection(QGroupBox):
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.hint)
-        self.keep_action = make_action(
+        self.keep_action = pane_action(
             self, "&Keep", "Ctrl+K", "Keep the selected memories; make the selected changes")
-        self.reject_action = make_action(
+        self.reject_action = pane_action(
             self, "Re&ject", QKeySequence.StandardKey.Delete,
             "Archive the selected memories; turn the selected changes down")
         self.keep_button = make_button(self.keep_action, "Keep", self)

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from reverie.core.capture.watching import SourceStatus
 from reverie.core.service import Reverie
 from reverie.core.types import Changes
+from reverie.desktop.actions import pane_action
 from reverie.desktop.jobs import Job, JobContext, JobRunner, Lane
 from reverie.desktop.sources_dialogs import RemoveDialog, SkippedDialog
 from reverie.desktop.sources_model import (
@@ -280,16 +281,8 @@ class SourcesPane(QWidget):
         self, text: str, shortcut: str | QKeySequence.StandardKey, tip: str,
         slot: Callable[[], object],
     ) -> QAction:
-        action = QAction(text, self)
-        action.setIconText(text.replace("&", ""))  # buttons keep the "…" of a dialog
-        action.setShortcut(QKeySequence(shortcut))
-        # Active while focus is in this pane: Delete and Ctrl+P mean other things elsewhere.
-        action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-        action.setToolTip(f"{tip} ({keys})")
-        action.setStatusTip(tip)
+        action = pane_action(self, text, shortcut, tip)
         action.triggered.connect(slot)
-        self.addAction(action)
         return action
 
     def _button(self, action: QAction, name: str) -> QToolButton:
