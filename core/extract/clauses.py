@@ -26,7 +26,8 @@ _CLAUSE_BREAK = re.compile(
 _LEAD_IN = re.compile(
     r"^(?:(?:oh|oh no|yeah|yes|yep|well|so|also|actually|honestly|haha|hah|wow|hey|hi|"
     r"btw|anyway|guess what|big news|good news|sad news|fun fact|by the way|you know|"
-    r"quick one|quick question|quick update|update|news|fyi|ok|okay|"
+    r"quick one|quick question|quick update|update|news|fyi|ok|okay|like i said|as i said|"
+    r"like i mentioned|as i mentioned|i mean|"
     r"to be honest|lol|omg|aww|ah|um|uh)[\s,:!.-]+)+",
     re.IGNORECASE,
 )
@@ -38,7 +39,7 @@ _IMPLIED_SUBJECT = re.compile(
     r"^(?:(?:just|finally|also|recently)\s+)?(?:lost|got|went|made|took|had|found|bought|"
     r"saw|met|started|began|finished|moved|quit|joined|visited|adopted|signed|booked|tried|"
     r"learned|learnt|won|ran|left|sold|picked|passed|graduated|married|hired|launched|"
-    r"opened|built)\b",
+    r"opened|built|need|want|hope|plan|love|hate|enjoy|prefer)\b",
     re.IGNORECASE,
 )
 # ... or its "I'm": "Still working on the studio", "Gonna keep pushing".

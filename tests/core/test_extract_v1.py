@@ -265,3 +265,12 @@ def test_a_past_event_keeps_its_day_when_the_future_date_belongs_to_another_part
         "I signed up for the pottery class, it starts next Monday.", said)
     assert dated.when == said
     assert "next Monday (9 March 2026)" in dated.text
+
+
+def test_a_note_without_subjects_is_still_about_its_author() -> None:
+    note = "Went to the dentist on Tuesday. Need to book the car service next week."
+    assert clauses.proposals(note, "user") == [
+        (MemoryKind.EVENT, "I went to the dentist on Tuesday"),
+        (MemoryKind.PLAN, "I need to book the car service next week"),
+    ]
+    assert clauses.proposals("Like I said, it was fine.", "user") == []
