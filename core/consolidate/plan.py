@@ -167,8 +167,9 @@ def plan_summaries(store: Store, memos: list[Memo]) -> list[PlannedChange]:
         weeks[f"{year}-W{week:02d}"].append(memo.id)
     wanted = [("day", d, ids) for d, ids in days.items() if len(ids) >= DAY_SUMMARY_MIN]
     wanted += [("week", w, ids) for w, ids in weeks.items() if len(ids) >= WEEK_SUMMARY_MIN]
-    wanted += [("person", name, ids) for name, ids in _people(store).items()
-               if len(ids) >= DIGEST_MIN]
+    staying = {memo.id for memo in memos}
+    people = {name: [i for i in ids if i in staying] for name, ids in _people(store).items()}
+    wanted += [("person", name, ids) for name, ids in people.items() if len(ids) >= DIGEST_MIN]
     current = _current_summaries(store)
     planned: list[PlannedChange] = []
     for scope, period, ids in wanted:

@@ -66,10 +66,16 @@ class Consolidator:
         memos = plan.active_memories(self._store)
         last = journal.last_finished(self._store.ledger)
         since = to_ts(last) if last is not None else None
-        wanted = (
+        changes = (
             plan.plan_merges(self._store, memos, since) + plan.plan_supersedes(memos)
-            + plan.plan_summaries(self._store, memos) + plan.plan_fades(memos, moment)
+            + plan.plan_fades(memos, moment)
         )
+        # Summaries condense what will stay active once the rest is applied, so that the
+        # next run does not find them stale and write them again.
+        leaving = {c.payload.get(k) for c in changes if not c.proposal
+                   for k in ("fold", "old", "memory")}
+        staying = [m for m in memos if m.id not in leaving]
+        wanted = changes + plan.plan_summaries(self._store, staying)
         known = journal.known_keys(self._store.ledger)
         return [change for change in wanted if change.key not in known]
 

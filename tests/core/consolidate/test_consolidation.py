@@ -205,3 +205,18 @@ def test_forgetting_a_memory_forgets_the_summaries_that_repeat_it(store: Reverie
     assert store.store.ledger.query(
         "SELECT COUNT(*) FROM memory_links WHERE from_id = ? OR to_id = ?",
         (summary["id"], summary["id"]))[0][0] == 0
+
+
+def test_a_second_run_finds_nothing_to_do(store: Reverie) -> None:
+    day = datetime(2024, 6, 10, 9)
+    seed(store, [
+        Seed("Sam drinks oat milk every morning.", day),
+        Seed("Sam drinks oat milk every single morning.", day.replace(hour=10)),
+        Seed("Sam bought a blue bicycle from a neighbour.", day.replace(hour=11)),
+        Seed("Sam cooked a lentil curry for friends.", day.replace(hour=19)),
+        Seed("Sam fixed the kitchen tap on his own.", day.replace(hour=21)),
+    ])
+    first = store.consolidation.run(now=NOW)
+    assert first.applied >= 2  # the merge, and the summaries of what is left
+    assert store.consolidation.plan(NOW) == []
+    assert store.consolidation.run(now=NOW).applied == 0
