@@ -18,19 +18,20 @@ from reverie.core.store.ledger import Ledger
 from reverie.models.base import LLM, ChatMessage
 
 MAX_NOTES = 12  # memories shown to the model for one summary
-SUMMARY_TOKENS = 90
+SUMMARY_TOKENS = 120
 SUMMARY_MIN_SUPPORT = 0.8
 EXTRACTIVE_NOTES = 5
 MAX_CHARS = 600
 
 
 def period_label(scope: str, period: str) -> str:
-    """How a summary names what it covers: "10 June 2024", "week 24 of 2024", "Ana"."""
+    """How a summary names what it covers: "10 June 2024", "the week of 10 June 2024",
+    "Ana"."""
     if scope == "day":
         return spoken_date(datetime.fromisoformat(period))
     if scope == "week":
         year, week = period.split("-W")
-        return f"the week {int(week)} of {year}"
+        return "the week of " + spoken_date(datetime.fromisocalendar(int(year), int(week), 1))
     return period
 
 
@@ -81,8 +82,15 @@ def _ask(
         {"role": "user", "content": f"Notes {what}:\n{bullet_list}\nSummary:"},
     ]
     text = llm.chat(messages, max_tokens=SUMMARY_TOKENS, cancel=cancel)
-    cleaned = " ".join(text.split())
-    return cleaned, llm.count_tokens(text)
+    return _whole_sentences(" ".join(text.split())), llm.count_tokens(text)
+
+
+def _whole_sentences(text: str) -> str:
+    """The text without a last sentence the token limit cut off."""
+    if text.endswith((".", "!", "?")):
+        return text
+    end = max(text.rfind(". "), text.rfind("! "), text.rfind("? "))
+    return text[: end + 1] if end > 0 else text
 
 
 def _clip(text: str) -> str:
