@@ -137,6 +137,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise Cancelled("interrupted") from None
     finally:
         reverie.close()
+        # Free the model now: left to interpreter shutdown, llama-cpp's finaliser runs
+        # after its own module is torn down and prints a traceback.
+        close_model = getattr(reverie.llm, "close", None)
+        if callable(close_model):
+            close_model()
 
 
 def _run(reverie: Reverie, args: argparse.Namespace, cancel: threading.Event) -> int:

@@ -24,9 +24,12 @@ def add_commands(sub: Any, common: list[argparse.ArgumentParser]) -> None:
                      help="show what would change; change nothing")
     run.add_argument("--json", action="store_true")
     actions = run.add_subparsers(dest="action")
-    actions.add_parser("runs", help="the latest runs and their health figures")
+    runs = actions.add_parser("runs", help="the latest runs and their health figures")
     show = actions.add_parser("show", help="a run's changes (the newest run by default)")
     show.add_argument("run", nargs="?")
+    for action in (runs, show):
+        # Also after the action; SUPPRESS keeps it from undoing one given before it.
+        action.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     undo = actions.add_parser("undo", help="undo a run, or one change of it")
     undo.add_argument("run")
     undo.add_argument("--change", type=int, metavar="SEQ", help="only this change")
