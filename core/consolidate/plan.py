@@ -45,7 +45,7 @@ KIND_WEIGHT = {"event": 0.5, "plan": 0.4, "fact": 0.7, "preference": 0.7, "perso
 
 _COLUMNS = (
     "m.id, m.kind, m.text, m.about, m.day, m.valid_from_ts, m.recorded_ts, m.pinned,"
-    " m.user_edited, m.confidence, m.recalls, m.last_recalled,"
+    " m.user_edited, m.confidence, m.recalls, m.last_recalled, m.review,"
     " (SELECT COUNT(*) FROM memory_sources s WHERE s.memory_id = m.id) AS citations"
 )
 
@@ -66,6 +66,7 @@ class Memo:
     recalls: int
     last_recalled_ts: float | None
     citations: int
+    review: bool = False  # waiting for the user's verdict: never the one that prevails
 
 
 def active_memories(store: Store) -> list[Memo]:
@@ -85,7 +86,7 @@ def _memo(row: Any) -> Memo:
         protected=bool(row["pinned"] or row["user_edited"]), confidence=row["confidence"],
         recalls=int(row["recalls"]),
         last_recalled_ts=to_ts(datetime.fromisoformat(recalled)) if recalled else None,
-        citations=int(row["citations"]),
+        citations=int(row["citations"]), review=bool(row["review"]),
     )
 
 
@@ -129,9 +130,10 @@ def _overlap(first: Memo, second: Memo) -> bool:
 
 
 def _survivor(first: Memo, second: Memo) -> tuple[Memo, Memo]:
-    """The memory kept: the better-cited, then the one said first."""
-    ranked = sorted((first, second),
-                    key=lambda m: (-m.citations, m.valid_from_ts, m.recorded_ts, m.id))
+    """The memory kept: one the user need not check, then the better-cited, the more
+    confident, the one said first."""
+    ranked = sorted((first, second), key=lambda m: (
+        m.review, -m.citations, -m.confidence, m.valid_from_ts, m.recorded_ts, m.id))
     return ranked[0], ranked[1]
 
 
@@ -146,7 +148,9 @@ def plan_supersedes(memos: list[Memo]) -> list[PlannedChange]:
     for (_, slot), members in groups.items():
         members.sort(key=lambda pair: (pair[0].valid_from_ts, pair[0].recorded_ts))
         for index, (old, value) in enumerate(members):
-            successor = next((m for m, v in members[index + 1:] if v != value), None)
+            # A memory waiting for review may be superseded, never supersede.
+            successor = next(
+                (m for m, v in members[index + 1:] if v != value and not m.review), None)
             if successor is None or successor.valid_from_ts <= old.valid_from_ts:
                 continue
             planned.append(PlannedChange(

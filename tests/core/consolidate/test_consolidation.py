@@ -220,3 +220,18 @@ def test_a_second_run_finds_nothing_to_do(store: Reverie) -> None:
     assert first.applied >= 2  # the merge, and the summaries of what is left
     assert store.consolidation.plan(NOW) == []
     assert store.consolidation.run(now=NOW).applied == 0
+
+
+def test_a_memory_waiting_for_review_never_prevails(store: Reverie) -> None:
+    same_day = datetime(2024, 10, 21)
+    lisbon, porto, doubtful = seed(store, [
+        Seed("Sam moved to Lisbon last March.", datetime(2024, 3, 1), kind=MemoryKind.EVENT),
+        Seed("Sam moved back to Porto last week.", same_day, kind=MemoryKind.EVENT),
+        Seed("Sam is moving back to Lisbon last week.", same_day, kind=MemoryKind.EVENT),
+    ])
+    with store.store.ledger.transaction() as conn:
+        conn.execute("UPDATE memories SET review = 1, confidence = 0.55 WHERE id = ?",
+                     (doubtful,))
+    store.consolidation.run(now=NOW)
+    assert memory(store, lisbon)["superseded_by"] == porto
+    assert memory(store, porto)["status"] == "active"
