@@ -225,13 +225,12 @@ def fade_score(memo: Memo, now: datetime) -> float:
     """How much a memory still earns its place (documented in docs/consolidation.md).
 
     importance = kind weight x (0.5 + 0.5 x confidence) + 0.1 per extra citation (up to 5)
-    recency = 0.5 ^ (days since it happened or was last recalled / 730)
+    recency = 0.5 ^ (days since it happened, was learned or was last recalled / 730)
     score = importance x recency + 0.15 per recall (up to 4)
     """
     importance = KIND_WEIGHT.get(memo.kind, 0.6) * (0.5 + 0.5 * memo.confidence)
     importance += 0.1 * min(max(memo.citations - 1, 0), 5)
-    last = max(memo.valid_from_ts, memo.last_recalled_ts or 0.0)
-    age_days = max(0.0, (to_ts(now) - last) / 86400)
+    age_days = max(0.0, (to_ts(now) - _last_touched(memo)) / 86400)
     recency = math.pow(0.5, age_days / HALF_LIFE_DAYS)
     return importance * recency + 0.15 * min(memo.recalls, 4)
 
@@ -250,6 +249,12 @@ def current_slot_holders(memos: list[Memo]) -> set[str]:
     return {memo.id for memo in newest.values()}
 
 
+def _last_touched(memo: Memo) -> float:
+    """When a memory last mattered: it happened, Reverie learned it, or it was recalled.
+    A ten-year-old chat imported today is news to Reverie, not stale."""
+    return max(memo.valid_from_ts, memo.recorded_ts, memo.last_recalled_ts or 0.0)
+
+
 def plan_fades(memos: list[Memo], now: datetime) -> list[PlannedChange]:
     """Stale, unimportant, never-recalled memories to archive (never to delete); the
     current value of a slot never fades."""
@@ -257,7 +262,7 @@ def plan_fades(memos: list[Memo], now: datetime) -> list[PlannedChange]:
     current = current_slot_holders(memos)
     planned: list[PlannedChange] = []
     for memo in memos:
-        if memo.protected or memo.recalls or memo.valid_from_ts > oldest or memo.id in current:
+        if memo.protected or memo.recalls or _last_touched(memo) > oldest or memo.id in current:
             continue
         score = fade_score(memo, now)
         if score < FADE_BELOW:

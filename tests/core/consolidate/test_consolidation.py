@@ -126,6 +126,8 @@ def test_stale_unimportant_memories_fade_to_archived_never_deleted(store: Reveri
     ])
     with store.store.ledger.transaction() as conn:
         conn.execute("UPDATE memories SET recalls = 2 WHERE id = ?", (recalled,))
+        # Learned long ago too: a memory learned recently is not stale, however old.
+        conn.execute("UPDATE memories SET recorded_ts = valid_from_ts")
     store.consolidation.run(now=NOW)
     assert memory(store, old)["status"] == "archived"
     assert memory(store, recalled)["status"] == "active"
@@ -235,3 +237,10 @@ def test_a_memory_waiting_for_review_never_prevails(store: Reverie) -> None:
     store.consolidation.run(now=NOW)
     assert memory(store, lisbon)["superseded_by"] == porto
     assert memory(store, porto)["status"] == "active"
+
+
+def test_an_old_event_learned_today_does_not_fade(store: Reverie) -> None:
+    (old,) = seed(store, [Seed("Sam tried a new brand of toothpaste.", datetime(2012, 2, 1),
+                               kind=MemoryKind.EVENT, confidence=0.5)])
+    store.consolidation.run()  # now: the memory was recorded moments ago
+    assert memory(store, old)["status"] == "active"
