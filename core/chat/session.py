@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from reverie.core.retrieve.search import Searcher
 from reverie.core.store import records
 from reverie.core.store.records import NewEpisode
 from reverie.core.store.store import Store
-from reverie.core.types import Changes, Hit
+from reverie.core.types import Changes, Hit, ItemKind
 from reverie.models.base import LLM, ChatMessage, Embedder, TokenCallback
 
 log = logging.getLogger("reverie.chat")
@@ -106,8 +107,16 @@ class ChatService:
         # The assistant's own words are not facts about the user: never extracted.
         changes = changes + self._store_turn(conversation, ASSISTANT_SPEAKER, answer, True)
         conversation.history.append({"role": "assistant", "content": answer})
+        self._note_recalled(plan.hits)
         cited = tuple(plan.hits[n - 1] for n in cited_numbers(answer, len(plan.hits)))
         return ChatAnswer(answer, plan.hits, cited, changes)
+
+    def _note_recalled(self, hits: Sequence[Hit]) -> None:
+        """Memories given to the model for an answer were recalled: they do not fade."""
+        ids = [hit.id for hit in hits if hit.kind is ItemKind.MEMORY]
+        if ids:
+            with self._store.ledger.transaction() as conn:
+                records.note_recalled(conn, ids, records.now_utc())
 
     def _store_turn(
         self, conversation: Conversation, speaker: str, text: str, extracted: bool
@@ -137,4 +146,6 @@ class ChatService:
 
 
 def _from_conversation(hit: Hit, conversation: Conversation) -> bool:
-    return all(source.source == conversation.name for source in hit.sources)
+    # A memory the user wrote themselves cites no turn: it is not from this chat.
+    return bool(hit.sources) and all(
+        source.source == conversation.name for source in hit.sources)

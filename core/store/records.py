@@ -131,6 +131,14 @@ def store_vector(conn: Any, item_id: str, model: str, vector: np.ndarray) -> Non
     )
 
 
+def note_recalled(conn: Any, memory_ids: list[str], when: datetime) -> None:
+    """Count that these memories were brought back into an answer (fading weighs it)."""
+    conn.executemany(
+        "UPDATE memories SET recalls = recalls + 1, last_recalled = ? WHERE id = ?",
+        [(when.isoformat(), memory_id) for memory_id in memory_ids],
+    )
+
+
 def mark_extracted(conn: Any, episode_ids: list[str]) -> None:
     """Record that extraction has seen these episodes."""
     conn.executemany("UPDATE episodes SET extracted = 1 WHERE id = ?", [(i,) for i in episode_ids])

@@ -93,3 +93,16 @@ def test_real_model_streams_an_answer(
     assert len(tokens) > 3
     assert "".join(tokens).strip() == answer.text
     assert answer.used
+
+
+def test_memories_given_to_an_answer_count_as_recalled(
+    open_store: Callable[..., Reverie],
+) -> None:
+    llm = ScriptedLLM(lambda messages: "Your kitten is called Pepper [1].")
+    reverie = open_store(llm=llm)
+    memory_id, _ = reverie.memories.add("I adopted a grey kitten called Pepper.")
+    reverie.chat(reverie.new_conversation(), "What is my kitten called?")
+    row = reverie.store.ledger.query(
+        "SELECT recalls, last_recalled FROM memories WHERE id = ?", (memory_id,))[0]
+    assert row["recalls"] == 1
+    assert row["last_recalled"] is not None
