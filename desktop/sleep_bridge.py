@@ -50,9 +50,8 @@ class SleepBridge(QObject):
     finished = Signal(str, object)  # reason, RunReport (done, or paused by its budget/user)
     failed = Signal(str, str, bool)  # reason, message for the user, is_bug
     paused = Signal(str)  # reason: stopped before it finished (the user began chatting)
-    # After every run that began: None, "look again". The run's report does not hold
-    # the memories its retry of deferred extraction added, and a paused or failed run
-    # may have applied changes before it stopped.
+    # After every run that began: None, "look again". A paused or failed run may have
+    # applied changes before it stopped, and has no report saying which.
     changed = Signal(object)
     stopped = Signal()  # `stop_in_background` finished
 
