@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from reverie.core.extract.rewrite import SECOND_PERSON
 from reverie.core.types import MemoryKind
 
 MIN_WORDS = 4
@@ -48,11 +49,14 @@ _IMPLIED_I_AM = re.compile(r"^(?:(?:still|just|really|currently|also)\s+)?(?:gon
 # "It was so special to me", "That's what keeps me going": what "it" is lives in
 # another turn, so the clause means nothing on its own.
 _CONTEXT_BOUND = re.compile(r"^(?:it|it's|its|that|that's|this|this's|there|there's|here|"
-                            r"here's|glad|happy|sorry|so|such)\b", re.I)
+                            r"here's|glad|happy|sorry|so|such|they|they're|he|he's|she|"
+                            r"she's|these|those)\b", re.I)
 _VOCATIVE = re.compile(r"^[A-Z][a-z]+,\s+")  # "Gina, thanks for ..."
-# A sentence that opens with a gerund and has "is" is about the activity ("Building
-# relationships is key"), not an "I'm" the author left out.
-_HAS_VERB_BE = re.compile(r"\b(?:is|was|are|were)\b", re.I)
+# A sentence that opens with a gerund and has a verb of its own is about the activity
+# ("Building relationships is key", "Biking sounds fun"), not an "I'm" left out.
+_HAS_VERB_BE = re.compile(
+    r"\b(?:is|was|are|were|\w+'s|sounds|seems|looks|feels|helps|makes|gives|keeps|brings|"
+    r"means|can|could|will|would|should|might|must)\b", re.I)
 _ING_NOUNS = frozenset({
     "something", "nothing", "anything", "everything", "thing", "morning", "evening",
     "spring", "during", "king", "ring", "wedding", "building", "meeting", "feeling",
@@ -61,7 +65,6 @@ _ING_NOUNS = frozenset({
 # Thanks, greetings and wishes are about the conversation, not a life.
 _COURTESY = re.compile(r"^(?:thanks|thank|thx|hey|hi|hello|sorry|congrats|congratulations|"
                        r"good luck|cheers|bye|see ya|take care|no worries|aw+|wow)\b", re.I)
-_SECOND_PERSON = re.compile(r"\b(you|your|yours|you're|you've|you'll|ya)\b", re.I)
 # Opinions of the conversation itself, not facts of a life.
 _SMALL_TALK = re.compile(
     r"^(?:i|we)\s+(?:'m\s+|am\s+|are\s+)?(?:so\s+|really\s+|totally\s+)?(?:think|know|agree|"
@@ -70,9 +73,10 @@ _SMALL_TALK = re.compile(
     re.IGNORECASE,
 )
 _WE = (
-    (r"\bwe're\b|\bwe are\b", "{s} is"), (r"\bwe've\b|\bwe have\b", "{s} has"),
-    (r"\bwe were\b", "{s} was"), (r"\bwe'll\b|\bwe will\b", "{s} will"),
-    (r"\bwe\b", "{s}"), (r"\bour\b", "{s}'s"), (r"\bus\b", "{s}"),
+    (r"\bwe're\b", "I'm"), (r"\bwe've\b", "I've"), (r"\bwe'll\b", "I'll"),
+    (r"\bwe'd\b", "I'd"), (r"\bwe are\b", "I am"), (r"\bwe were\b", "I was"),
+    (r"\bwe\b", "I"), (r"\bourselves\b", "myself"), (r"\bours\b", "mine"),
+    (r"\bour\b", "my"), (r"\bus\b", "me"),
 )
 _PLAN = re.compile(r"\b(will|'ll|going to|gonna|planning|plan to|plans to|hoping to|hope to|"
                    r"want to|next (?:week|month|year|weekend)|tomorrow|soon)\b", re.I)
@@ -109,16 +113,17 @@ def _clean(clause: str) -> str | None:
     words = text.split()
     if not _FIRST_PERSON.search(text) or len(words) < MIN_WORDS:
         return None
-    if _SECOND_PERSON.search(text) or _SMALL_TALK.match(text) or _CONTEXT_BOUND.match(text):
+    if SECOND_PERSON.search(text) or _SMALL_TALK.match(text) or _CONTEXT_BOUND.match(text):
         return None
     return " ".join(words[:MAX_WORDS])
 
 
-def with_plural_subject(clause: str, speaker: str) -> str:
-    """"we"/"our" as the speaker: the household's move is the speaker's move too."""
+def as_singular(clause: str) -> str:
+    """"we"/"our" as "I"/"my": the household's move is the speaker's move too, and the
+    third-person rewrite then gives it the speaker's name with a verb that agrees."""
     out = clause
     for pattern, replacement in _WE:
-        out = re.sub(pattern, replacement.format(s=speaker), out, count=0, flags=re.I)
+        out = re.sub(pattern, replacement, out, flags=re.I)
     return out
 
 
@@ -133,7 +138,7 @@ def guess_kind(clause: str) -> MemoryKind:
     return MemoryKind.FACT
 
 
-def proposals(text: str, speaker: str) -> list[tuple[MemoryKind, str]]:
-    """Rule-proposed (kind, statement) pairs for a message by `speaker`, first person
-    still in place except "we" (the caller's checks put the rest in the third person)."""
-    return [(guess_kind(c), with_plural_subject(c, speaker)) for c in first_person_clauses(text)]
+def proposals(text: str) -> list[tuple[MemoryKind, str]]:
+    """Rule-proposed (kind, statement) pairs for a message, in the first person singular
+    (the caller's checks put them in the third person, or keep the owner's voice)."""
+    return [(guess_kind(c), as_singular(c)) for c in first_person_clauses(text)]

@@ -210,12 +210,12 @@ class Extractor:
         if facts is None:
             return None
         if self._settings.extraction_rules:
-            facts = facts + clauses.proposals(text, speaker)
+            facts = facts + clauses.proposals(text)
         names = self._participants(row["source_id"])
         judged: list[statements.Statement] = []
         for kind, said in facts:
             verdict = statements.judge(
-                kind, clauses.with_plural_subject(said, speaker), speaker=speaker, source=text,
+                kind, clauses.as_singular(said), speaker=speaker, source=text,
                 participants=names, document=is_file,
             )
             if verdict is None:

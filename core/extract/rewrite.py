@@ -97,7 +97,10 @@ def names_another_subject(text: str, speaker: str, names: frozenset[str]) -> boo
     return any(first.lower() == name.lower() != speaker.lower() for name in names)
 
 
-_SECOND_PERSON = re.compile(r"\b(you|your|yours|you're|you've|you'll|we|we'll|let's|us)\b", re.I)
+# Words addressed to the other person: a statement holding one is a reaction to them,
+# not a fact about the author. ("we" and "us" are made "I" and "me" before this runs.)
+SECOND_PERSON = re.compile(
+    r"\b(you|your|yours|you're|you've|you'll|ya|yourself|y'all|let's)\b", re.I)
 
 
 def is_about_author(text: str, speaker: str) -> bool:
@@ -107,7 +110,7 @@ def is_about_author(text: str, speaker: str) -> bool:
     "Your store looks great" are reactions to the other person, not memories.
     """
     names_author = re.search(rf"\b{re.escape(speaker)}\b", text, re.I) is not None
-    return names_author and _SECOND_PERSON.search(text) is None
+    return names_author and SECOND_PERSON.search(text) is None
 
 
 _OWNER_SUBJECT = re.compile(r"^(?:the\s+)?user\b(?!'s)\s*(\w+)?", re.I)
@@ -150,4 +153,4 @@ _OWNER_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|I'd|my|me|mine|myself)\b
 
 def is_about_owner(text: str) -> bool:
     """True when a statement in the owner's voice speaks of the owner."""
-    return _OWNER_FIRST_PERSON.search(text) is not None and _SECOND_PERSON.search(text) is None
+    return _OWNER_FIRST_PERSON.search(text) is not None and SECOND_PERSON.search(text) is None

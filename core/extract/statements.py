@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from reverie.core.chat.session import USER_SPEAKER
 from reverie.core.extract.grounding import MIN_SUPPORT, content_words, grounding_support
 from reverie.core.extract.rewrite import (
+    SECOND_PERSON,
     is_about_author,
     is_about_owner,
     owner_voice,
@@ -32,7 +33,6 @@ REVIEW_BELOW = 0.6  # confidence under this sends a memory to the review inbox
 THIRD_PARTY_FACTOR = 0.85  # told about someone else: one step removed from the source
 DOCUMENT_FACTOR = 0.85  # a passage of a file is read with less context than a chat turn
 
-_SECOND_PERSON = re.compile(r"\b(you|your|yours|you're|you've|you'll|we|let's|us)\b", re.I)
 _LEADING_NAME = re.compile(r"^([A-Z][a-zà-ÿ'’-]+(?:\s+[A-Z][a-zà-ÿ'’-]+)?)(?:'s)?\b")
 
 
@@ -91,7 +91,7 @@ def judge(
     """
     owner = speaker == USER_SPEAKER
     text = tidy(owner_voice(said) if owner else third_person(said, speaker))
-    if text.endswith("?") or _SECOND_PERSON.search(text):
+    if text.endswith("?") or SECOND_PERSON.search(text):
         return None
     about = _subject(text, speaker, source, participants)
     if about is None:

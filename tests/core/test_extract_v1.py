@@ -39,6 +39,9 @@ def write_chat(path: Path, turns: list[tuple[str, str, str]]) -> Path:
      ["I lost my job as a banker yesterday", "I'm gonna start my own business"]),
     ("Big news: we moved back to Porto last week, the rent was too much.",
      ["we moved back to Porto last week, the rent was too much"]),
+    ("Biking sounds like a great way to get out in nature.", []),
+    ("Still working on my portfolio. They're my biggest motivation.",
+     ["I'm still working on my portfolio"]),
     ("Haha, that's great! How was your weekend?", []),
     ("I know, right? I think so too.", []),
     ("I'm so happy for you, you deserve it.", []),
@@ -52,8 +55,9 @@ def test_clause_kinds_and_plural_subjects() -> None:
     assert clauses.guess_kind("I love contemporary dance") is MemoryKind.PREFERENCE
     assert clauses.guess_kind("I lost my job yesterday") is MemoryKind.EVENT
     assert clauses.guess_kind("I have two cats") is MemoryKind.FACT
-    assert clauses.with_plural_subject("we moved back to our flat", "Sam") == (
-        "Sam moved back to Sam's flat")
+    assert clauses.as_singular("we moved back to our flat") == "I moved back to my flat"
+    assert third_person(clauses.as_singular("we celebrate our daughter's birthday"),
+                        "Melanie") == "Melanie celebrates their daughter's birthday"
 
 
 @pytest.mark.parametrize(("said", "expected"), [
@@ -269,8 +273,8 @@ def test_a_past_event_keeps_its_day_when_the_future_date_belongs_to_another_part
 
 def test_a_note_without_subjects_is_still_about_its_author() -> None:
     note = "Went to the dentist on Tuesday. Need to book the car service next week."
-    assert clauses.proposals(note, "user") == [
+    assert clauses.proposals(note) == [
         (MemoryKind.EVENT, "I went to the dentist on Tuesday"),
         (MemoryKind.PLAN, "I need to book the car service next week"),
     ]
-    assert clauses.proposals("Like I said, it was fine.", "user") == []
+    assert clauses.proposals("Like I said, it was fine.") == []
