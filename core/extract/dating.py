@@ -60,7 +60,9 @@ def date_statement(text: str, kind: MemoryKind, source: str, said_at: datetime) 
         # when it was said; the date stays beside the words it belongs to.
         return Dated(_annotated(text, chosen), said_at, None)
     note = f'"{chosen.text}", said on {spoken_date(said_at)}: {chosen.describe()}'
-    return Dated(_annotated(text, chosen), chosen.start, note)
+    # "today", "this week": the moment it was said is inside the period and more exact.
+    when = said_at if chosen.start <= said_at < chosen.end else chosen.start
+    return Dated(_annotated(text, chosen), when, note)
 
 
 def _chosen(text: str, kind: MemoryKind, mentions: list[TimeMention]) -> TimeMention | None:

@@ -278,3 +278,11 @@ def test_a_note_without_subjects_is_still_about_its_author() -> None:
         (MemoryKind.PLAN, "I need to book the car service next week"),
     ]
     assert clauses.proposals("Like I said, it was fine.") == []
+
+
+def test_a_period_that_holds_the_moment_it_was_said_keeps_that_moment() -> None:
+    said = datetime(2026, 3, 8, 21, 42)
+    dated = date_statement("Sam's long run today was 16 kilometres.", MemoryKind.EVENT,
+                           "My long run today was 16 kilometres.", said)
+    assert dated.when == said
+    assert dated.note == '"today", said on 8 March 2026: 8 March 2026'
