@@ -139,10 +139,6 @@ class Extractor:
             params += list(episode_ids)
         return self._store.ledger.query(sql + " ORDER BY e.source_id, e.ts, e.seq", params)
 
-    def waiting(self) -> int:
-        """How many episodes wait for extraction (those marked for later not counted)."""
-        return self.status().waiting
-
     def status(self) -> QueueStatus:
         """How many episodes wait, how many were put off, and the model's speed."""
         row = self._store.ledger.query(

@@ -86,17 +86,6 @@ def tidy(text: str) -> str:
     return out
 
 
-def names_another_subject(text: str, speaker: str, names: frozenset[str]) -> bool:
-    """True when the statement starts with a participant other than the speaker.
-
-    From one message, a small model often turns "Cool, Gina! I love jazz" into "Gina
-    loves jazz": the addressee is not the subject. v0 keeps only statements about the
-    message's author.
-    """
-    first = re.split(r"[\s,'’:]+", text.strip(), maxsplit=1)[0]
-    return any(first.lower() == name.lower() != speaker.lower() for name in names)
-
-
 # Words addressed to the other person: a statement holding one is a reaction to them,
 # not a fact about the author. ("we" and "us" are made "I" and "me" before this runs.)
 SECOND_PERSON = re.compile(

@@ -138,14 +138,22 @@ def test_third_person_names_the_author_once_then_uses_pronouns() -> None:
 
 
 def test_statements_must_be_about_their_author() -> None:
-    from reverie.core.extract.rewrite import is_about_author, names_another_subject, tidy
+    from reverie.core.extract.rewrite import is_about_author, tidy
+    from reverie.core.extract.statements import judge
+    from reverie.core.types import MemoryKind
 
     names = frozenset({"Jon", "Gina"})
     assert is_about_author("Jon is opening a studio.", "Jon")
     assert not is_about_author("Your store looks great.", "Jon")
     assert not is_about_author("Sounds great!", "Jon")
-    assert names_another_subject("Gina loves contemporary dance.", "Jon", names)
-    assert not names_another_subject("Jon loves contemporary dance.", "Jon", names)
+    source = "Cool, Gina! I love contemporary dance."
+    # The addressee is not the subject: "Gina loves ..." from Jon's message is dropped.
+    assert judge(MemoryKind.PREFERENCE, "Gina loves contemporary dance.", speaker="Jon",
+                 source=source, participants=names, document=False) is None
+    kept = judge(MemoryKind.PREFERENCE, "Jon loves contemporary dance.", speaker="Jon",
+                 source=source, participants=names, document=False)
+    assert kept is not None
+    assert kept.about == "Jon"
     assert tidy('  "Jon  likes\njazz"  ') == "Jon likes jazz."
 
 
