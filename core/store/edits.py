@@ -182,11 +182,7 @@ def _write_state(conn: Any, memory_id: str, before: State, after: State, embed: 
 def _reindex_text(conn: Any, memory_id: str, text: str, embed: Embed) -> None:
     seq = conn.execute("SELECT seq FROM memories WHERE id = ?", (memory_id,)).fetchone()[0]
     rowid = fts_rowid(ItemKind.MEMORY, int(seq))
-    conn.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
-    conn.execute(
-        "INSERT INTO fts (rowid, text, item_id, kind) VALUES (?, ?, ?, ?)",
-        (rowid, text, memory_id, ItemKind.MEMORY.value),
-    )
+    records.write_fts_row(conn, rowid, memory_id, ItemKind.MEMORY, text)
     # Vectors of other embedding models would now describe the old text.
     conn.execute("DELETE FROM vectors WHERE item_id = ?", (memory_id,))
     records.store_vector(conn, memory_id, embed.name, embed.embed([text])[0])

@@ -83,8 +83,10 @@ def insert_episode(conn: Any, source_id: str, episode: NewEpisode) -> None:
             episode.text_sha256, now_utc().isoformat(),
         ),
     )
+    seq = int(cursor.lastrowid)
     text = f"{episode.speaker}: {episode.text}"
-    index_text(conn, cursor.lastrowid, episode.id, ItemKind.EPISODE, text)
+    index_text(conn, seq, episode.id, ItemKind.EPISODE, text,
+               context=_previous_text(conn, source_id, seq))
 
 
 def insert_memory(conn: Any, memory: NewMemory, batch: str, actor: Actor) -> None:
@@ -162,13 +164,49 @@ def fts_rowid(kind: ItemKind, seq: int) -> int:
     return seq if kind is ItemKind.EPISODE else -seq
 
 
-def index_text(conn: Any, rowid: int, item_id: str, kind: ItemKind, text: str) -> None:
-    """Feed an item's text to FTS and promise its vector to the index, in `conn`'s transaction."""
-    conn.execute(
-        "INSERT INTO fts (rowid, text, item_id, kind) VALUES (?, ?, ?, ?)",
-        (rowid, text, item_id, kind),
-    )
+def index_text(
+    conn: Any, rowid: int, item_id: str, kind: ItemKind, text: str, *, context: str = ""
+) -> None:
+    """Feed an item's text (and an episode's context: the turn before it) to FTS and
+    promise its vector to the index, in `conn`'s transaction."""
+    write_fts_row(conn, rowid, item_id, kind, text, context=context)
     conn.execute("INSERT INTO index_outbox (item_id, op) VALUES (?, 'upsert')", (item_id,))
+
+
+def write_fts_row(
+    conn: Any, rowid: int, item_id: str, kind: ItemKind, text: str, *, context: str = ""
+) -> None:
+    """(Re)write one FTS row; secure-delete wipes the words of the row it replaces."""
+    conn.execute("DELETE FROM fts WHERE rowid = ?", (rowid,))
+    conn.execute(
+        "INSERT INTO fts (rowid, text, context, item_id, kind) VALUES (?, ?, ?, ?, ?)",
+        (rowid, text, context, item_id, kind),
+    )
+
+
+def _previous_text(conn: Any, source_id: str, seq: int) -> str:
+    row = conn.execute(
+        "SELECT text FROM episodes WHERE source_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1",
+        (source_id, seq),
+    ).fetchone()
+    return "" if row is None else str(row[0])
+
+
+def _refresh_follower_context(conn: Any, source_id: str, seq: int) -> None:
+    """The episode after `seq` in its source shows the text before it as context: after
+    a removal that is another turn's, so its row is rewritten and no removed text stays."""
+    follower = conn.execute(
+        "SELECT seq, id, speaker, text FROM episodes WHERE source_id = ? AND seq > ?"
+        " ORDER BY seq LIMIT 1",
+        (source_id, seq),
+    ).fetchone()
+    if follower is None:
+        return
+    write_fts_row(
+        conn, fts_rowid(ItemKind.EPISODE, int(follower["seq"])), follower["id"],
+        ItemKind.EPISODE, f"{follower['speaker']}: {follower['text']}",
+        context=_previous_text(conn, source_id, int(follower["seq"])),
+    )
 
 
 def remove_episode(conn: Any, episode_id: str) -> Any:
@@ -189,5 +227,6 @@ def remove_episode(conn: Any, episode_id: str) -> Any:
     conn.execute("DELETE FROM memory_sources WHERE episode_id = ?", (episode_id,))
     conn.execute("DELETE FROM episodes WHERE id = ?", (episode_id,))
     conn.execute("INSERT INTO index_outbox (item_id, op) VALUES (?, 'delete')", (episode_id,))
+    _refresh_follower_context(conn, row["source_id"], int(row["seq"]))
     return row
 

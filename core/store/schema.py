@@ -262,6 +262,29 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX consolidation_changes_by_state ON consolidation_changes (state);
     """,
+    # 5: retrieval. A turn is often understood only with the one before it ("Took a
+    # short trip last week" answers "where did you go?"), so each episode's FTS row also
+    # holds the previous episode of its source as a second, lower-weighted column. Forget
+    # rewrites the follower's row (records.remove_episode), so no forgotten text stays
+    # there. People named in a query are found among speakers by an index skip-scan.
+    """
+    DROP TABLE fts;
+    CREATE VIRTUAL TABLE fts USING fts5(
+        text, context, item_id UNINDEXED, kind UNINDEXED,
+        tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    INSERT INTO fts (fts, rank) VALUES ('secure-delete', 1);
+    CREATE INDEX episodes_in_source_order ON episodes (source_id, seq);
+    CREATE INDEX episodes_by_speaker ON episodes (speaker);
+    INSERT INTO fts (rowid, text, context, item_id, kind)
+        SELECT e.seq, e.speaker || ': ' || e.text,
+            COALESCE((SELECT p.text FROM episodes p WHERE p.source_id = e.source_id
+                      AND p.seq < e.seq ORDER BY p.seq DESC LIMIT 1), ''),
+            e.id, 'episode'
+        FROM episodes e;
+    INSERT INTO fts (rowid, text, context, item_id, kind)
+        SELECT -seq, text, '', id, 'memory' FROM memories;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
