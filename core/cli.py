@@ -20,6 +20,7 @@ from reverie.core.compose import open_reverie
 from reverie.core.config import resolve_data_dir
 from reverie.core.errors import BadInput, Cancelled, EnvironmentProblem, PassphraseRequired
 from reverie.core.logsetup import configure_logging
+from reverie.core.retrieve.options import SearchFilters
 from reverie.core.service import Reverie, restore_backup
 from reverie.core.store.exchange_format import is_exchange_file
 from reverie.core.store.keys import PassphraseRequest, default_unlocker
@@ -66,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--k", type=int, default=10, help="how many hits (default 10)")
     search.add_argument("--json", action="store_true", help="JSON output")
     search.add_argument("--as-of", help="only what had happened by this ISO-8601 time")
+    search.add_argument("--after", help="only what happened at or after this ISO-8601 time")
+    search.add_argument("--before", help="only what happened before this ISO-8601 time")
+    search.add_argument("--person", action="append", default=[],
+                        help="only turns by, or memories about, this person (repeatable)")
+    search.add_argument("--source", action="append", default=[],
+                        help="only hits citing this source (repeatable)")
     export = sub.add_parser("export", parents=common, help="write every memory and turn out")
     export_to = export.add_mutually_exclusive_group(required=True)
     export_to.add_argument("--json", type=Path, metavar="PATH", help="items as one JSON file")
@@ -187,6 +194,12 @@ def _check_search_args(args: argparse.Namespace) -> None:
     if (args.query is None) == (args.queries is None):
         raise BadInput("give either a QUERY or --queries FILE")
     args.as_of = parse_time(args.as_of) if args.as_of else None
+    args.filters = SearchFilters(
+        # A time without a zone means the user's local time.
+        start=parse_time(args.after).astimezone() if args.after else None,
+        end=parse_time(args.before).astimezone() if args.before else None,
+        people=tuple(args.person), sources=tuple(args.source),
+    )
 
 
 def _search(reverie: Reverie, args: argparse.Namespace) -> None:
@@ -196,10 +209,11 @@ def _search(reverie: Reverie, args: argparse.Namespace) -> None:
         except (OSError, UnicodeDecodeError) as exc:
             raise BadInput(f"cannot read {args.queries}: {exc}") from None
         for line in lines:
-            hits = reverie.search(line, k=args.k, as_of=args.as_of) if line.strip() else []
+            hits = reverie.search(line, k=args.k, as_of=args.as_of,
+                                  filters=args.filters) if line.strip() else []
             print(json.dumps({"query": line, "hits": [h.to_json() for h in hits]}))
         return
-    hits = reverie.search(args.query, k=args.k, as_of=args.as_of)
+    hits = reverie.search(args.query, k=args.k, as_of=args.as_of, filters=args.filters)
     if args.json:
         print(json.dumps({"query": args.query, "hits": [h.to_json() for h in hits]}, indent=1))
         return

@@ -26,8 +26,19 @@ def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
 class Settings:
     """Engine settings; the desktop app adapts these to its settings screen."""
 
-    rrf_k: int = 60
+    # Retrieval, tuned on the LoCoMo dev split (docs/benchmarks.md shows what each buys).
+    rrf_k: int = 10  # trusts the top of each list; 60 let the weaker list drown BM25's best
     candidates_per_list: int = 50
+    context_weight: float = 0.6  # BM25 weight of the turn before an episode
+    context_share: float = 0.4  # share of the previous turn's vector similarity
+    memory_list_weight: float = 0.4  # memories mostly restate turns: a lighter vote
+    person_boost: float = 1.0  # hits by or about a person the query names score x2
+    period_boost: float = 1.0  # hits in a period the query names score x2
+    period_slack_days: float = 3.0
+    superseded_factor: float = 0.5
+    archived_factor: float = 0.3
+    recency_boost: float = 0.1  # at most +10 %, halving every half-life
+    recency_half_life_days: float = 180.0
     chat_memories: int = 6
     chat_max_tokens: int = 256
     extraction_max_memories_per_turn: int = 3

@@ -27,6 +27,8 @@ from reverie.core.editing import MemoryEditor
 from reverie.core.errors import BadInput
 from reverie.core.extract.extractor import ExtractionResult, Extractor, QueueStatus
 from reverie.core.jobs import Progress, no_progress
+from reverie.core.retrieve.options import RetrievalOptions, SearchFilters
+from reverie.core.retrieve.query import QueryPlan
 from reverie.core.retrieve.search import Searcher
 from reverie.core.store import backup as store_backup
 from reverie.core.store import exchange, queries
@@ -174,9 +176,21 @@ class Reverie:
         self.capture.start(on_status=on_status, on_changes=on_changes,
                            extract=run_extraction if extract else None)
 
-    def search(self, query: str, k: int = 10, as_of: datetime | None = None) -> list[Hit]:
-        """Hybrid search over episodes and memories (see `Searcher.search`)."""
-        return self._searcher.search(query, k=k, as_of=as_of)
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        as_of: datetime | None = None,
+        filters: SearchFilters | None = None,
+        options: RetrievalOptions | None = None,
+    ) -> list[Hit]:
+        """Hybrid search over episodes, memories and summaries (see `Searcher.search`)."""
+        return self._searcher.search(query, k=k, as_of=as_of, filters=filters,
+                                     options=options)
+
+    def search_plan(self, query: str, as_of: datetime | None = None) -> QueryPlan:
+        """The periods and people search reads in `query` (the UI shows them as chips)."""
+        return self._searcher.plan(query, as_of)
 
     def timeline_days(self, offset: int, limit: int) -> list[DayCount]:
         """Days holding anything, newest first."""

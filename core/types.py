@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+OWNER_SPEAKER = "user"  # how the person who owns this Reverie is named as a speaker
+
 
 class ItemKind(enum.StrEnum):
     """What a search hit or timeline row is."""
@@ -67,6 +69,8 @@ class Hit:
     time: datetime
     sources: tuple[SourceRef, ...]
     speaker: str | None = None
+    status: str | None = None  # a memory's status (active, superseded, archived)
+    related: tuple[str, ...] = ()  # items folded into this hit: they cite the same turn
 
     def to_json(self) -> dict[str, object]:
         """The CLI contract shape (docs/cli.md)."""
@@ -77,6 +81,8 @@ class Hit:
             "score": round(self.score, 6),
             "time": self.time.isoformat(),
             "sources": [{"source": s.source, "ref": s.ref} for s in self.sources],
+            "status": self.status,
+            "related": list(self.related),
         }
 
 

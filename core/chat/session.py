@@ -17,13 +17,13 @@ from reverie.core.retrieve.search import Searcher
 from reverie.core.store import records
 from reverie.core.store.records import NewEpisode
 from reverie.core.store.store import Store
-from reverie.core.types import Changes, Hit, ItemKind
+from reverie.core.types import OWNER_SPEAKER, Changes, Hit, ItemKind
 from reverie.models.base import LLM, ChatMessage, Embedder, TokenCallback
 
 log = logging.getLogger("reverie.chat")
 
 CHAT_SOURCE_KIND = "reverie-chat"
-USER_SPEAKER = "user"
+USER_SPEAKER = OWNER_SPEAKER
 ASSISTANT_SPEAKER = "Reverie"
 MAX_MESSAGE_CHARS = 8000
 

@@ -33,12 +33,43 @@ def fts_query(text: str) -> str | None:
     return " OR ".join(f'"{word}"' for word in unique)
 
 
-def keyword_search(ledger: Ledger, query: str, limit: int) -> list[str]:
-    """Ids of the best BM25 matches for `query`, best first."""
+def keyword_search(
+    ledger: Ledger,
+    query: str,
+    limit: int,
+    *,
+    kind: str | None = None,
+    context_weight: float = 0.0,
+    span: tuple[float, float] | None = None,
+) -> list[tuple[str, float]]:
+    """The best BM25 matches for `query` as (id, score), best first; higher is better.
+
+    `kind` keeps only "episode" or "memory" rows (summaries are memories). An episode's
+    context column (the turn before it) counts with `context_weight` (0: ignored).
+    `span` keeps items that happened in [start_ts, end_ts).
+    """
     match = fts_query(query)
     if match is None:
         return []
+    if context_weight <= 0:
+        match = f"text : ({match})"
+    weights = f"1.0, {max(context_weight, 0.0)}"
+    where: list[str] = ["fts MATCH ?"]
+    params: list[object] = [match]
+    if kind is not None:
+        where.append("fts.kind = ?")
+        params.append(kind)
+    join = ""
+    if span is not None:
+        # An FTS row's id is its episode's seq, or minus its memory's seq.
+        join = (" LEFT JOIN episodes e ON fts.rowid > 0 AND e.seq = fts.rowid"
+                " LEFT JOIN memories m ON fts.rowid < 0 AND m.seq = -fts.rowid")
+        where.append("COALESCE(e.ts, m.valid_from_ts) >= ? AND COALESCE(e.ts, m.valid_from_ts) < ?")
+        params += [span[0], span[1]]
     rows = ledger.query(
-        "SELECT item_id FROM fts WHERE fts MATCH ? ORDER BY bm25(fts) LIMIT ?", (match, limit)
+        f"SELECT fts.item_id, bm25(fts, {weights}) AS score FROM fts{join}"
+        f" WHERE {' AND '.join(where)} ORDER BY score LIMIT ?",
+        (*params, limit),
     )
-    return [row["item_id"] for row in rows]
+    # FTS5's bm25 is negative, more negative is better.
+    return [(row["item_id"], -float(row["score"])) for row in rows]

@@ -95,10 +95,10 @@ class VectorIndex:
 
     def nearest(
         self, vector: np.ndarray, n: int, *, max_ts: float | None = None,
-        kind: str | None = None,
+        kind: str | None = None, span: tuple[float, float] | None = None,
     ) -> list[tuple[str, float]]:
-        """The `n` nearest items as (id, cosine distance), optionally only up to `max_ts`
-        and only of one `kind` ("episode", "memory")."""
+        """The `n` nearest items as (id, cosine distance), optionally only up to `max_ts`,
+        only of one `kind` ("episode", "memory") and only in `span` ([start, end) ts)."""
         # Chroma returns fewer than n (none when empty) without complaint, so no count
         # first: that would double the cost of every search.
         filters: list[Any] = []
@@ -106,6 +106,8 @@ class VectorIndex:
             filters.append({"ts": {"$lte": max_ts}})
         if kind is not None:
             filters.append({"kind": kind})
+        if span is not None:
+            filters += [{"ts": {"$gte": span[0]}}, {"ts": {"$lt": span[1]}}]
         where: Any = None if not filters else filters[0] if len(filters) == 1 else {
             "$and": filters}
         result = self._collection.query(

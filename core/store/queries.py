@@ -15,7 +15,8 @@ _EPISODES = (
     " FROM episodes e JOIN sources s ON s.id = e.source_id"
 )
 _MEMORIES = (
-    "SELECT id, kind, text, valid_from AS time, valid_from_ts AS ts, about, status FROM memories"
+    "SELECT id, kind, text, valid_from AS time, valid_from_ts AS ts, about, status, confidence,"
+    " pinned FROM memories"
 )
 
 
@@ -31,6 +32,9 @@ class ItemRecord:
     label: str
     sources: tuple[SourceRef, ...]
     status: str | None = None  # a memory's status; None for episodes
+    about: str = ""  # whom a memory is about; an episode's speaker
+    confidence: float = 1.0
+    pinned: bool = False
 
 
 def items_by_id(ledger: Ledger, item_ids: Sequence[str]) -> dict[str, ItemRecord]:
@@ -52,7 +56,7 @@ def _episode_record(row: Any) -> ItemRecord:
     return ItemRecord(
         id=row["id"], kind=ItemKind.EPISODE, text=row["text"],
         time=datetime.fromisoformat(row["time"]), ts=float(row["ts"]), label=row["speaker"],
-        sources=(SourceRef(row["source_name"], row["locator"]),),
+        sources=(SourceRef(row["source_name"], row["locator"]),), about=row["speaker"],
     )
 
 
@@ -61,6 +65,7 @@ def _memory_record(row: Any, sources: tuple[SourceRef, ...]) -> ItemRecord:
     return ItemRecord(
         id=row["id"], kind=kind, text=row["text"], time=datetime.fromisoformat(row["time"]),
         ts=float(row["ts"]), label=row["kind"], sources=sources, status=row["status"],
+        about=row["about"], confidence=float(row["confidence"]), pinned=bool(row["pinned"]),
     )
 
 

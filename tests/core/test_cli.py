@@ -70,6 +70,22 @@ def test_search_json_cites_turns_of_the_conversation(conv30: tuple[Path, Path]) 
         assert hit["sources"][0]["ref"].startswith("D")
 
 
+def test_search_filters_by_time_person_and_source(conv30: tuple[Path, Path]) -> None:
+    data, _ = conv30
+    done = reverie(data, "search", "--json", "--k", "20", "--after", "2023-02-01T00:00:00Z",
+                   "--before", "2023-03-01T00:00:00Z", "--person", "Gina", "dance studio")
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)["hits"]
+    assert hits
+    for hit in hits:
+        assert "2023-02-01" <= hit["time"][:10] < "2023-03-01"
+    nowhere = reverie(data, "search", "--json", "--source", "elsewhere", "dance studio")
+    assert json.loads(nowhere.stdout)["hits"] == []
+    wrong = reverie(data, "search", "--after", "2023-03-01", "--before", "2023-02-01", "x")
+    assert wrong.returncode != 0
+    assert "before its end" in wrong.stderr
+
+
 def test_queries_file_gives_one_json_line_per_query_in_order(
     conv30: tuple[Path, Path], tmp_path: Path
 ) -> None:
