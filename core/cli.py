@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="only turns by, or memories about, this person (repeatable)")
     search.add_argument("--source", action="append", default=[],
                         help="only hits citing this source (repeatable)")
+    search.add_argument("--archived", action="store_true",
+                        help="also find archived memories (ranked lower)")
     export = sub.add_parser("export", parents=common, help="write every memory and turn out")
     export_to = export.add_mutually_exclusive_group(required=True)
     export_to.add_argument("--json", type=Path, metavar="PATH", help="items as one JSON file")
@@ -199,6 +201,7 @@ def _check_search_args(args: argparse.Namespace) -> None:
         start=parse_time(args.after).astimezone() if args.after else None,
         end=parse_time(args.before).astimezone() if args.before else None,
         people=tuple(args.person), sources=tuple(args.source),
+        include_archived=args.archived,
     )
 
 

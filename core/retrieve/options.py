@@ -24,6 +24,9 @@ class SearchFilters:
     people: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     kinds: frozenset[ItemKind] | None = None
+    # Archived memories (faded, merged away, or a creation the user undid) are left out
+    # unless asked for; then they rank below active ones.
+    include_archived: bool = False
 
     def __post_init__(self) -> None:
         if self.start is not None and self.end is not None and self.start >= self.end:

@@ -211,6 +211,8 @@ def _admitted(
         return False
     if record.status == MemoryStatus.FORGOTTEN:
         return False
+    if record.status == MemoryStatus.ARCHIVED and not filters.include_archived:
+        return False
     return _passes(record, filters)
 
 

@@ -166,3 +166,17 @@ def test_known_people_follow_new_speakers(loaded: Reverie) -> None:
     assert "Maya" not in loaded.search_plan("what did Maya say?").people
     loaded.memories.add("Maya is my sister", about="Maya")
     assert "Maya" in loaded.search_plan("what did Maya say?").people
+
+
+def test_archived_memories_are_found_only_when_asked_for(
+    open_store: Callable[..., Reverie],
+) -> None:
+    reverie = open_store()
+    kept, _ = reverie.memories.add("My bike is a green Brompton kept in the hallway")
+    undone, _ = reverie.memories.add("My bike is a red Brompton kept in the hallway")
+    reverie.memories.undo()  # undoing a creation archives the memory
+    assert {h.id for h in reverie.search("Brompton bike hallway", k=5)} == {kept}
+    found = reverie.search("Brompton bike hallway", k=5,
+                           filters=SearchFilters(include_archived=True))
+    assert [h.id for h in found] == [kept, undone]
+    assert found[1].status == "archived"

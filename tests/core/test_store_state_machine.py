@@ -494,7 +494,7 @@ class StoreMachine(RuleBasedStateMachine):
     @invariant()
     def search_finds_what_it_should(self) -> None:
         """Each memory not archived is in the top 5 for its own text; archived and
-        forgotten ones are never returned."""
+        forgotten ones are never returned (unless archived ones are asked for)."""
         hidden = self.model.forgotten | {
             i for i, snap in self.model.memories.items() if snap.status == ARCHIVED
         }
