@@ -142,6 +142,12 @@ class MemoryEditor:
             for row in rows
         ]
 
+    def cited_episode_ids(self, memory_id: str) -> tuple[str, ...]:
+        """The turns a memory was taken from (none for one the user wrote)."""
+        rows = self._store.ledger.query(
+            "SELECT episode_id FROM memory_sources WHERE memory_id = ?", (memory_id,))
+        return tuple(str(row[0]) for row in rows)
+
     def plan_forget(self, target: ForgetTarget) -> ForgetPlan:
         """What forgetting `target` would remove: show it before `forget`."""
         return plan_forget(self._store.ledger, target)

@@ -18,6 +18,7 @@ from pathlib import Path
 from reverie.core.capture.importer import import_file
 from reverie.core.capture.isolation import IsolatedParser
 from reverie.core.capture.watching import Capture, SourceStatus
+from reverie.core.chat.commands import ChatProposal, ForgetProposal, confirm, parse_command, propose
 from reverie.core.chat.session import ChatAnswer, ChatService, Conversation
 from reverie.core.config import Settings
 from reverie.core.consolidate import journal
@@ -218,9 +219,20 @@ class Reverie:
     ) -> ChatAnswer:
         """Answer a chat message from memory, streaming tokens to `on_token`; the user's
         turn then goes to the background extractor like any other episode."""
+        command = parse_command(text)
+        if command is not None:
+            # Not a turn: never stored, never answered by the model (commands.py).
+            proposal = propose(*command, self._searcher, self.memories)
+            match = proposal.match if isinstance(proposal, ForgetProposal) else None
+            return ChatAnswer(proposal.question, (), (match,) if match else (), Changes(),
+                              proposal=proposal)
         answer = self._chat.reply(conversation, text, on_token=on_token, cancel=cancel)
         self.capture.request_extraction()
         return answer
+
+    def confirm_chat(self, proposal: ChatProposal) -> tuple[str, Changes]:
+        """Do what a "remember …"/"forget …" message proposed, once the user said yes."""
+        return confirm(proposal, self.memories)
 
     def export_json(self, path: str | os.PathLike[str]) -> int:
         """Write every episode and memory to `path` as JSON; return how many items."""

@@ -5,6 +5,9 @@ A message runs as a `Lane.CHAT` job (`operations.answer`): the worker calls
 transcript on the main thread as the model writes them. After the answer the panel lists
 the memories the answer was given ("Memories used"), numbered as the model saw them and
 marking those it cited as [n].
+
+"Remember that …" and "forget …" come back as a proposal: a bar above the input asks
+Yes or No, and only Yes runs the change (`operations.confirm_chat`).
 """
 
 from __future__ import annotations
@@ -32,11 +35,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reverie.core.chat.commands import ChatProposal, ForgetProposal
 from reverie.core.chat.session import ChatAnswer, Conversation
 from reverie.core.types import Hit
 from reverie.desktop.jobs import Job, JobRunner, Lane
 from reverie.desktop.labels import short_date, speaker_name
-from reverie.desktop.operations import ChatTurn, answer
+from reverie.desktop.operations import ChatTurn, answer, confirm_chat
 
 log = logging.getLogger("reverie.desktop.chat")
 
@@ -130,6 +134,31 @@ class Transcript(QTextBrowser):
         bar.setValue(bar.maximum())
 
 
+class ConfirmBar(QWidget):
+    """A question with No and Yes, shown above the input while a change waits."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Confirm memory change")
+        self.label = QLabel(self)
+        self.yes_button = QPushButton("Yes", self)
+        self.yes_button.setAccessibleName("Yes, do it")
+        self.no_button = QPushButton("No", self)
+        self.no_button.setAccessibleName("No, leave it")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.no_button)
+        row.addWidget(self.yes_button)
+        self.hide()
+
+    def ask(self, question: str) -> None:
+        """Show `question` and put the focus on Yes."""
+        self.label.setText(question)
+        self.show()
+        self.yes_button.setFocus()
+
+
 class ChatPanel(QWidget):
     """Transcript, input, Send (Ctrl+Return), Stop and New conversation."""
 
@@ -166,6 +195,22 @@ class ChatPanel(QWidget):
         self.new_button = QPushButton("New conversation", self)
         self.new_button.setAccessibleName("New conversation")
 
+        self.confirm_bar = ConfirmBar(self)
+        self._proposal: ChatProposal | None = None
+
+        self._lay_out()
+
+        self.send_button.clicked.connect(self.send)
+        self.stop_button.clicked.connect(self.stop)
+        self.new_button.clicked.connect(self.new_conversation)
+        self.confirm_bar.yes_button.clicked.connect(self.accept_proposal)
+        self.confirm_bar.no_button.clicked.connect(self.decline_proposal)
+        self.input.textChanged.connect(self._update_buttons)
+        runner.busy_changed.connect(lambda _lane, _busy: self._update_buttons())
+        runner.opened.connect(lambda _facade: self._update_buttons())
+        self._update_buttons()
+
+    def _lay_out(self) -> None:
         title = QLabel("Chat", self)
         title.setObjectName("paneTitle")
         buttons = QHBoxLayout()
@@ -180,16 +225,9 @@ class ChatPanel(QWidget):
         layout.setSpacing(6)
         layout.addWidget(title)
         layout.addWidget(self.transcript, 1)
+        layout.addWidget(self.confirm_bar)
         layout.addWidget(self.input)
         layout.addLayout(buttons)
-
-        self.send_button.clicked.connect(self.send)
-        self.stop_button.clicked.connect(self.stop)
-        self.new_button.clicked.connect(self.new_conversation)
-        self.input.textChanged.connect(self._update_buttons)
-        runner.busy_changed.connect(lambda _lane, _busy: self._update_buttons())
-        runner.opened.connect(lambda _facade: self._update_buttons())
-        self._update_buttons()
 
     @property
     def answering(self) -> bool:
@@ -217,6 +255,24 @@ class ChatPanel(QWidget):
         self.status.setText("Reverie is thinking…")
         self._update_buttons()
 
+    def accept_proposal(self) -> None:
+        """Do what the last "remember …"/"forget …" message proposed."""
+        proposal, self._proposal = self._proposal, None
+        self.confirm_bar.hide()
+        if proposal is None or self._runner.facade is None:
+            return
+        job = self._runner.run(Lane.CHAT, "memory change", confirm_chat(proposal))
+        job.succeeded.connect(lambda result: self.transcript.add_message(
+            "Reverie", str(result[0]), color="#3a3a3a"))
+        job.failed.connect(lambda message, _bug: self.transcript.append_text(
+            message, color=PROBLEM))
+
+    def decline_proposal(self) -> None:
+        """Leave memory as it was."""
+        self._proposal = None
+        self.confirm_bar.hide()
+        self.transcript.add_message("Reverie", "Left as it was.", color=MUTED)
+
     def stop(self) -> None:
         """Stop the answer being written (what was written so far stays)."""
         if self._job is not None:
@@ -243,6 +299,12 @@ class ChatPanel(QWidget):
 
     def _on_answer(self, reply: object) -> None:
         assert isinstance(reply, ChatAnswer)
+        if reply.proposal is not None:
+            self.transcript.append_text(reply.text)
+            self._ask(reply.proposal)
+            self.status.clear()
+            self.answer_finished.emit(reply)
+            return
         if not reply.text:
             self.transcript.append_text("(no answer)", color=MUTED)
         self.transcript.add_memories(reply.used, reply.cited)
@@ -262,6 +324,13 @@ class ChatPanel(QWidget):
         self._job = None
         self._update_buttons()
         self.input.setFocus()
+
+    def _ask(self, proposal: ChatProposal) -> None:
+        if isinstance(proposal, ForgetProposal) and proposal.match is None:
+            return  # nothing matched: nothing to confirm
+        self._proposal = proposal
+        verb = "Forget it" if isinstance(proposal, ForgetProposal) else "Remember it"
+        self.confirm_bar.ask(f"{verb}?")
 
     # --- state ----------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from reverie.core.chat.commands import ChatProposal
 from reverie.core.chat.session import ChatAnswer, Conversation
 from reverie.core.extract.extractor import ExtractionResult
 from reverie.core.service import Reverie
@@ -80,5 +81,14 @@ def answer(turn: ChatTurn) -> Callable[[Reverie, JobContext], ChatAnswer]:
         if turn.conversation is None:
             turn.conversation = facade.new_conversation()
         return facade.chat(turn.conversation, turn.text, on_token=ctx.emit, cancel=ctx.cancel)
+
+    return work
+
+
+def confirm_chat(proposal: ChatProposal) -> Callable[[Reverie, JobContext], tuple[str, Changes]]:
+    """A job that does what a "remember …"/"forget …" message proposed."""
+
+    def work(facade: Reverie, ctx: JobContext) -> tuple[str, Changes]:
+        return facade.confirm_chat(proposal)
 
     return work

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from reverie.core.capture.sync import episode_id_for, source_id_for
+from reverie.core.chat.commands import ChatProposal
 from reverie.core.chat.prompt import build_chat_prompt, cited_numbers
 from reverie.core.config import Settings
 from reverie.core.errors import BadInput
@@ -49,6 +50,8 @@ class ChatAnswer:
     used: tuple[Hit, ...]
     cited: tuple[Hit, ...]
     changes: Changes
+    # "remember …"/"forget …": what would be done, waiting for the user's yes
+    proposal: ChatProposal | None = None
 
 
 class ChatService:

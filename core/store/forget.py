@@ -62,7 +62,9 @@ class ForgetPlan:
             _count(len(self.episode_ids), "turn or passage", "turns and passages"),
             _count(len(self.memory_ids), "memory", "memories"),
         ]
-        text = f"{' and '.join(parts)} will be removed for good"
+        named = [part for part, n in zip(parts, (self.episode_ids, self.memory_ids),
+                                         strict=True) if n] or parts
+        text = f"{' and '.join(named)} will be removed for good"
         if self.source_ids:
             text += f", with {_count(len(self.source_ids), 'whole source')}"
         text += "."

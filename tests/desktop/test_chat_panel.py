@@ -119,3 +119,39 @@ def test_a_refused_message_is_shown_in_the_transcript(
         send(qtbot, panel, "x" * 9000)
     assert done.args == [None]
     assert "longer than 8000 characters" in panel.transcript.toPlainText()
+
+
+def test_remember_and_forget_wait_for_yes(
+    qtbot: QtBot,
+    panel_for: Callable[[Reverie], ChatPanel],
+    open_store: Callable[..., Reverie],
+) -> None:
+    facade = open_store(llm=MemoryLLM("unused"))
+    panel = panel_for(facade)
+    with qtbot.waitSignal(panel.answer_finished, timeout=TIMEOUT_MS):
+        send(qtbot, panel, "Remember that my bike lock code is 2468")
+    assert panel.confirm_bar.isVisible()
+    assert panel.confirm_bar.label.text() == "Remember it?"
+    assert "Shall I remember this?" in panel.transcript.toPlainText()
+    assert facade.counts()["memories"] == 0
+    with qtbot.waitSignal(panel._runner.busy_changed, timeout=TIMEOUT_MS,
+                          check_params_cb=lambda lane, busy: lane == Lane.CHAT and not busy):
+        panel.confirm_bar.yes_button.click()
+    assert not panel.confirm_bar.isVisible()
+    qtbot.waitUntil(lambda: "Remembered" in panel.transcript.toPlainText(), timeout=TIMEOUT_MS)
+    assert facade.counts()["memories"] == 1
+
+    with qtbot.waitSignal(panel.answer_finished, timeout=TIMEOUT_MS):
+        send(qtbot, panel, "Forget my bike lock code")
+    assert panel.confirm_bar.label.text() == "Forget it?"
+    panel.confirm_bar.no_button.click()
+    assert "Left as it was." in panel.transcript.toPlainText()
+    assert facade.counts()["memories"] == 1
+
+    with qtbot.waitSignal(panel.answer_finished, timeout=TIMEOUT_MS):
+        send(qtbot, panel, "Forget my bike lock code")
+    with qtbot.waitSignal(panel._runner.busy_changed, timeout=TIMEOUT_MS,
+                          check_params_cb=lambda lane, busy: lane == Lane.CHAT and not busy):
+        panel.confirm_bar.yes_button.click()
+    qtbot.waitUntil(lambda: "Forgotten." in panel.transcript.toPlainText(), timeout=TIMEOUT_MS)
+    assert facade.counts()["memories"] == 0
