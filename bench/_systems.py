@@ -139,6 +139,11 @@ class ReverieSystem:
         self._store = Store(self._dir, corpus.embedder.name, self._unlocker)
         self._write_episodes()
 
+    @property
+    def store(self) -> Store:
+        """The product's store, for benchmarks that drive it further."""
+        return self._store
+
     def _write_episodes(self) -> None:
         # The turns the memories cite, one per batch, written before anything is timed.
         with self._store.ledger.transaction() as conn:

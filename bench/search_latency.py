@@ -54,7 +54,6 @@ class QueryEmbedder:
     def __init__(self, real: Embedder, stored_name: str) -> None:
         self._real = real
         self.name = stored_name
-        self.dimension = real.dimension
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """The bundled model's vectors for `texts`."""
