@@ -48,6 +48,8 @@ def keyword_search(
     context column (the turn before it) counts with `context_weight` (0: ignored).
     `span` keeps items that happened in [start_ts, end_ts).
     """
+    if kind not in (None, "episode", "memory"):
+        raise ValueError(f"kind must be episode or memory, not {kind!r}")
     match = fts_query(query)
     if match is None:
         return []
@@ -57,8 +59,9 @@ def keyword_search(
     where: list[str] = ["fts MATCH ?"]
     params: list[object] = [match]
     if kind is not None:
-        where.append("fts.kind = ?")
-        params.append(kind)
+        # By rowid sign (an episode's seq, minus a memory's seq): FTS5 then walks only
+        # that family's rows, where a filter on the kind column would score them all.
+        where.append("fts.rowid > 0" if kind == "episode" else "fts.rowid < 0")
     join = ""
     if span is not None:
         # An FTS row's id is its episode's seq, or minus its memory's seq.
