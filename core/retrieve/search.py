@@ -73,7 +73,9 @@ class Searcher:
 
     def plan(self, query: str, as_of: datetime | None = None) -> QueryPlan:
         """The periods and people `query` names, as search would read them."""
-        options = self._options
+        return self._plan(query, as_of, self._options)
+
+    def _plan(self, query: str, as_of: datetime | None, options: RetrievalOptions) -> QueryPlan:
         names = self._people.names() if options.people else frozenset()
         return plan_query(query, _moment(as_of), names, time=options.time,
                           people=options.people)
@@ -98,9 +100,7 @@ class Searcher:
             raise BadInput(f"k must be between 1 and {MAX_K}, not {k}")
         options = options or self._options
         filters = filters or SearchFilters()
-        names = self._people.names() if options.people else frozenset()
-        plan = plan_query(query, _moment(as_of), names, time=options.time,
-                          people=options.people)
+        plan = self._plan(query, as_of, options)
         max_ts = to_ts(as_of) if as_of is not None else None
         vector = self._embedder.embed([query])[0]
         lists = self._candidates(plan, vector, k=k, max_ts=max_ts, filters=filters,
