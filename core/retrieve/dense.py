@@ -22,13 +22,15 @@ def dense_search(
     vector: np.ndarray,
     limit: int,
     *,
-    kind: str | None = None,
     max_ts: float | None = None,
     span: tuple[float, float] | None = None,
 ) -> list[tuple[str, float]]:
-    """The `limit` nearest items (of `kind`, if given) as (id, cosine similarity), best
-    first."""
-    found = store.index.nearest(vector, limit, kind=kind, max_ts=max_ts, span=span)
+    """The `limit` nearest items of both families as (id, cosine similarity), best first.
+
+    One query for episodes and memories alike: a metadata filter per family would make
+    Chroma scan its metadata table on every search.
+    """
+    found = store.index.nearest(vector, limit, max_ts=max_ts, span=span)
     return [(item_id, 1.0 - distance) for item_id, distance in found]
 
 

@@ -131,8 +131,6 @@ class Searcher:
         span = _span(filters)
         context = self._settings.context_weight if options.context else 0.0
         ledger = self._store.ledger
-        # One index query for both families: a metadata filter per family would make
-        # Chroma scan its metadata table on every search.
         nearest = dense_search(self._store, vector, 2 * pool, max_ts=max_ts, span=span)
         dense_episodes = [pair for pair in nearest if not is_memory_id(pair[0])][:pool]
         dense_memories = [pair for pair in nearest if is_memory_id(pair[0])][:pool]
