@@ -91,6 +91,7 @@ class RecordingLLM:
         json_schema: Mapping[str, Any] | None = None,
         on_token: TokenCallback | None = None,
         cancel: threading.Event | None = None,
+        stop: Sequence[str] = (),
     ) -> str:
         """Delegate to the wrapped model, recording the call (a cancelled one too)."""
         pieces: list[str] = []
@@ -105,7 +106,7 @@ class RecordingLLM:
         try:
             output = self._inner.chat(
                 messages, max_tokens=max_tokens, temperature=temperature,
-                json_schema=json_schema, on_token=heard, cancel=cancel,
+                json_schema=json_schema, on_token=heard, cancel=cancel, stop=stop,
             )
         except Cancelled:
             self._record(Call(copied, json_schema, max_tokens, temperature, "".join(pieces),

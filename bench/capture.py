@@ -100,7 +100,7 @@ class NoLLM:
     def chat(self, messages: Sequence[ChatMessage], *, max_tokens: int,
              temperature: float = 0.0, json_schema: Mapping[str, Any] | None = None,
              on_token: TokenCallback | None = None,
-             cancel: threading.Event | None = None) -> str:
+             cancel: threading.Event | None = None, stop: Sequence[str] = ()) -> str:
         """Refuse: the benchmark must not generate."""
         raise RuntimeError("the capture benchmark runs no LLM")
 

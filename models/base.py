@@ -49,13 +49,15 @@ class LLM(Protocol):
         json_schema: Mapping[str, Any] | None = None,
         on_token: TokenCallback | None = None,
         cancel: threading.Event | None = None,
+        stop: Sequence[str] = (),
     ) -> str:
         """Generate the assistant's reply.
 
         With `json_schema` the output is constrained to that schema by a grammar.
         `on_token` receives each piece of text as it is generated. When `cancel` is set
-        generation stops and `reverie.core.errors.Cancelled` is raised. Calls are
-        serialised: one generation at a time per model.
+        generation stops and `reverie.core.errors.Cancelled` is raised. Generation also
+        ends before any of the `stop` texts, which is neither returned nor streamed.
+        Calls are serialised: one generation at a time per model.
         """
         ...
 

@@ -151,6 +151,7 @@ class LlamaCppLLM:
         json_schema: Mapping[str, Any] | None = None,
         on_token: TokenCallback | None = None,
         cancel: threading.Event | None = None,
+        stop: Sequence[str] = (),
     ) -> str:
         """Generate the assistant's reply to `messages`; see `LLM.chat`.
 
@@ -188,6 +189,7 @@ class LlamaCppLLM:
                     repeat_penalty=self._repeat_penalty,
                     seed=self._seed,
                     grammar=grammar,
+                    stop=list(stop),
                     stream=True,
                 ),
             )

@@ -42,10 +42,13 @@ class ScriptedLLM:
         json_schema: Mapping[str, Any] | None = None,
         on_token: TokenCallback | None = None,
         cancel: threading.Event | None = None,
+        stop: Sequence[str] = (),
     ) -> str:
         self.calls.append(list(messages))
         self.schemas.append(json_schema)
         text = self._reply(messages)
+        for marker in stop:  # as a real model: the text ends before a stop text
+            text = text.split(marker, 1)[0]
         pieces = text.split(" ")
         for i, piece in enumerate(pieces):
             if cancel is not None and cancel.is_set():

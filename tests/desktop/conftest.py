@@ -71,10 +71,11 @@ class MemoryLLM(ScriptedLLM):
         json_schema: Mapping[str, Any] | None = None,
         on_token: TokenCallback | None = None,
         cancel: threading.Event | None = None,
+        stop: Sequence[str] = (),
     ) -> str:
         if json_schema is None:
             return super().chat(
-                messages, max_tokens=max_tokens, on_token=on_token, cancel=cancel
+                messages, max_tokens=max_tokens, on_token=on_token, cancel=cancel, stop=stop
             )
         fact = first_person_fact(messages[-1]["content"])
         return json.dumps({"facts": [{"kind": "fact", "text": fact}] if fact else []})
@@ -102,6 +103,7 @@ class HoldingLLM(MemoryLLM):
         json_schema: Mapping[str, Any] | None = None,
         on_token: TokenCallback | None = None,
         cancel: threading.Event | None = None,
+        stop: Sequence[str] = (),
     ) -> str:
         if on_token is not None:
             on_token("Let me think")
@@ -112,7 +114,7 @@ class HoldingLLM(MemoryLLM):
                 raise Cancelled("generation cancelled")
         return super().chat(
             messages, max_tokens=max_tokens, json_schema=json_schema, on_token=on_token,
-            cancel=cancel,
+            cancel=cancel, stop=stop,
         )
 
 
