@@ -40,6 +40,9 @@ class Settings:
     recency_boost: float = 0.1  # at most +10 %, halving every half-life
     recency_half_life_days: float = 180.0
     chat_memories: int = 6
+    # A question is answered only when a retrieved item holds this share of its content
+    # words; below it Reverie says it does not remember (measured in docs/retrieval.md).
+    chat_min_support: float = 0.3
     chat_max_tokens: int = 256
     extraction_max_memories_per_turn: int = 3
     extraction_context_turns: int = 1  # earlier turns shown with each message, as context

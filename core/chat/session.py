@@ -11,7 +11,8 @@ from datetime import datetime
 
 from reverie.core.capture.sync import episode_id_for, source_id_for
 from reverie.core.chat.commands import ChatProposal
-from reverie.core.chat.prompt import build_chat_prompt, cited_numbers
+from reverie.core.chat.prompt import build_chat_prompt, trim_answer
+from reverie.core.chat.support import attribute, has_support, is_question
 from reverie.core.config import Settings
 from reverie.core.errors import BadInput
 from reverie.core.retrieve.search import Searcher
@@ -27,6 +28,7 @@ CHAT_SOURCE_KIND = "reverie-chat"
 USER_SPEAKER = OWNER_SPEAKER
 ASSISTANT_SPEAKER = "Reverie"
 MAX_MESSAGE_CHARS = 8000
+DONT_REMEMBER = "I don't remember anything about that."
 
 
 @dataclass
@@ -52,6 +54,10 @@ class ChatAnswer:
     changes: Changes
     # "remember …"/"forget …": what would be done, waiting for the user's yes
     proposal: ChatProposal | None = None
+    # False when most of the answer's own words are in none of the memories used
+    grounded: bool = True
+    # True when memory held nothing for the question and the model was not asked
+    abstained: bool = False
 
 
 class ChatService:
@@ -94,25 +100,50 @@ class ChatService:
         changes = self._store_turn(conversation, USER_SPEAKER, text, extracted=False)
         history = conversation.history[:]
         conversation.history.append({"role": "user", "content": text})
-        hits = [
-            hit for hit in self._searcher.search(text, k=self._settings.chat_memories * 2)
-            if not _from_conversation(hit, conversation)
-        ][: self._settings.chat_memories]
+        hits = self._memories_for(conversation, text)
+        people = self._searcher.plan(text).people
+        if is_question(text) and not has_support(
+            text, hits, people, self._settings.chat_min_support
+        ):
+            # Decided here, not left to the model: a small model asked about what memory
+            # does not hold answers anyway, and invents.
+            if on_token is not None:
+                on_token(DONT_REMEMBER)
+            return self._finish(conversation, DONT_REMEMBER, changes, (), abstained=True)
         budget = self._llm.context_size - self._settings.chat_max_tokens - 64
         plan = build_chat_prompt(
             history, text, hits, budget_tokens=budget,
             count_tokens=self._llm.count_tokens,
         )
-        answer = self._llm.chat(
+        answer = trim_answer(self._llm.chat(
             plan.messages, max_tokens=self._settings.chat_max_tokens, temperature=0.3,
-            on_token=on_token, cancel=cancel,
-        ).strip()
+            on_token=on_token, cancel=cancel, stop=plan.stops,
+        ))
+        attribution = attribute(answer, text, plan.hits, people)
+        self._note_recalled(plan.hits)
+        return self._finish(
+            conversation, answer, changes, plan.hits,
+            cited=tuple(plan.hits[i] for i in attribution.cited),
+            grounded=attribution.grounded,
+        )
+
+    def _memories_for(self, conversation: Conversation, text: str) -> list[Hit]:
+        """The best hits for a message, leaving out this conversation's own turns."""
+        found = self._searcher.search(text, k=self._settings.chat_memories * 2)
+        own = [hit for hit in found if not _from_conversation(hit, conversation)]
+        return own[: self._settings.chat_memories]
+
+    def _finish(
+        self, conversation: Conversation, answer: str, changes: Changes,
+        used: tuple[Hit, ...], *, cited: tuple[Hit, ...] = (), grounded: bool = True,
+        abstained: bool = False,
+    ) -> ChatAnswer:
         # The assistant's own words are not facts about the user: never extracted.
         changes = changes + self._store_turn(conversation, ASSISTANT_SPEAKER, answer, True)
         conversation.history.append({"role": "assistant", "content": answer})
-        self._note_recalled(plan.hits)
-        cited = tuple(plan.hits[n - 1] for n in cited_numbers(answer, len(plan.hits)))
-        return ChatAnswer(answer, plan.hits, cited, changes)
+        return ChatAnswer(
+            answer, used, cited, changes, grounded=grounded, abstained=abstained
+        )
 
     def _note_recalled(self, hits: Sequence[Hit]) -> None:
         """Memories given to the model for an answer were recalled: they do not fade."""

@@ -22,7 +22,8 @@ def content_words(text: str, ignore: frozenset[str] = frozenset()) -> list[str]:
     return [w for w in words if w and w not in STOPWORDS and w not in ignore and len(w) > 1]
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """A word cut to a crude stem, so that simple inflections meet."""
     # Plural and third-person "s" first, so "loves" meets "love" and "classes" "class".
     if word.endswith("ies") and len(word) > 4:
         word = word[:-3] + "y"
@@ -38,8 +39,8 @@ def support(statement: str, source: str, ignore: frozenset[str] = frozenset()) -
     wanted = content_words(statement, ignore)
     if not wanted:
         return 0.0
-    present = {_stem(w) for w in content_words(source)}
-    found = sum(1 for w in wanted if _stem(w) in present)
+    present = {stem(w) for w in content_words(source)}
+    found = sum(1 for w in wanted if stem(w) in present)
     return found / len(wanted)
 
 
