@@ -36,7 +36,7 @@ from reverie.core.store import exchange, queries
 from reverie.core.store.exchange_format import is_exchange_file
 from reverie.core.store.keys import Unlocker
 from reverie.core.store.store import Store
-from reverie.core.types import Changes, DayCount, Hit, ImportReport, TimelineItem
+from reverie.core.types import Changes, DayCount, Excerpt, Hit, ImportReport, TimelineItem
 from reverie.models.base import LLM, Embedder, TokenCallback
 
 log = logging.getLogger("reverie.service")
@@ -200,6 +200,14 @@ class Reverie:
     def timeline_items(self, day: str) -> list[TimelineItem]:
         """The memories and episodes of one ISO day, newest first."""
         return queries.timeline_items(self.store.ledger, day)
+
+    def item_day(self, item_id: str) -> str | None:
+        """The timeline day of an episode or memory (None if it is gone)."""
+        return queries.item_day(self.store.ledger, item_id)
+
+    def excerpts(self, item_id: str) -> list[Excerpt]:
+        """The source text behind an item: its own turn, or the turns a memory cites."""
+        return queries.excerpts(self.store.ledger, item_id)
 
     def counts(self) -> dict[str, int]:
         """How many sources, episodes, memories and history entries are stored."""

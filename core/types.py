@@ -59,6 +59,17 @@ class SourceRef:
 
 
 @dataclass(frozen=True)
+class Excerpt:
+    """A turn or passage as its source holds it: where it is, who said it, its text."""
+
+    source: str
+    ref: str
+    speaker: str
+    text: str
+    time: datetime
+
+
+@dataclass(frozen=True)
 class Hit:
     """One search result: an episode, memory or summary, with its cited sources."""
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from reverie.core.store.ledger import Ledger
-from reverie.core.types import DayCount, ItemKind, SourceRef, TimelineItem
+from reverie.core.types import DayCount, Excerpt, ItemKind, SourceRef, TimelineItem
 
 _EPISODES = (
     "SELECT e.id, e.text, e.time, e.ts, e.speaker, e.locator, s.name AS source_name"
@@ -135,6 +135,32 @@ def timeline_page(
 def timeline_items(ledger: Ledger, day: str) -> list[TimelineItem]:
     """Every memory and episode of one day, newest first (memories before their turns)."""
     return timeline_page(ledger, day, 0, -1)
+
+
+def item_day(ledger: Ledger, item_id: str) -> str | None:
+    """The timeline day an episode or memory sits in; None if there is no such item."""
+    rows = ledger.query(
+        "SELECT day FROM episodes WHERE id = ? UNION ALL SELECT day FROM memories WHERE id = ?",
+        (item_id, item_id),
+    )
+    return str(rows[0]["day"]) if rows else None
+
+
+def excerpts(ledger: Ledger, item_id: str) -> list[Excerpt]:
+    """The source text behind an item, oldest first: an episode's own turn or passage,
+    or the turns a memory was taken from (none for one the user wrote, or a summary)."""
+    rows = ledger.query(
+        "SELECT s.name, e.locator, e.speaker, e.text, e.time"
+        " FROM episodes e JOIN sources s ON s.id = e.source_id"
+        " WHERE e.id = ? OR e.id IN (SELECT episode_id FROM memory_sources WHERE memory_id = ?)"
+        " ORDER BY e.ts, e.seq",
+        (item_id, item_id),
+    )
+    return [
+        Excerpt(row["name"], row["locator"], row["speaker"], row["text"],
+                datetime.fromisoformat(row["time"]))
+        for row in rows
+    ]
 
 
 def counts(ledger: Ledger) -> dict[str, int]:
