@@ -2,9 +2,12 @@
 
 A message runs as a `Lane.CHAT` job (`operations.answer`): the worker calls
 `Reverie.chat` with `on_token` wired to the job's `streamed` signal, so tokens reach the
-transcript on the main thread as the model writes them. After the answer the panel lists
-the memories the answer was given ("Memories used"), numbered as the model saw them and
-marking those it cited as [n].
+transcript on the main thread as the model writes them. When the answer is done, the
+streamed text is replaced by the answer as core settled it (a copied memory list or a
+made-up turn cut off), then come the sources it drew on as chips, and the memories it
+was given ("Memories used"). Clicking a chip or a memory emits `citation_opened` with
+the item's id: the window opens it in the timeline with its source excerpt. An answer
+that none of the memories supports says so under it.
 
 "Remember that …" and "forget …" come back as a proposal: a bar above the input asks
 Yes or No, and only Yes runs the change (`operations.confirm_chat`).
@@ -16,122 +19,28 @@ import logging
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import (
-    QBrush,
-    QColor,
-    QFont,
     QKeyEvent,
     QKeySequence,
-    QTextBlockFormat,
-    QTextCharFormat,
-    QTextCursor,
 )
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from reverie.core.chat.commands import ChatProposal, ForgetProposal
 from reverie.core.chat.session import ChatAnswer, Conversation
-from reverie.core.types import Hit
 from reverie.desktop.jobs import Job, JobRunner, Lane
-from reverie.desktop.labels import short_date, speaker_name
 from reverie.desktop.operations import ChatTurn, answer, confirm_chat
+from reverie.desktop.transcript import ACCENT, MUTED, PROBLEM, Transcript
 
 log = logging.getLogger("reverie.desktop.chat")
 
-MUTED = "#6b6b6b"
-ACCENT = "#2f5d8a"
-PROBLEM = "#a33a2a"
-_EXCERPT_CHARS = 140
-_LINE_BREAK = "\u2028"  # a line break inside one block
-
-
-def hit_heading(number: int, hit: Hit) -> str:
-    """The first line of a "Memories used" entry: [n] date · source#ref."""
-    where = ", ".join(f"{s.source}#{s.ref}" for s in hit.sources) or hit.kind.value
-    return f"[{number}] {short_date(hit.time)} · {where}"
-
-
-def hit_excerpt(hit: Hit) -> str:
-    """The second line of a "Memories used" entry: who said what, shortened."""
-    text = " ".join(hit.text.split())
-    if len(text) > _EXCERPT_CHARS:
-        text = text[: _EXCERPT_CHARS - 1].rstrip() + "…"
-    return f"{speaker_name(hit.speaker)}: {text}" if hit.speaker else text
-
-
-class Transcript(QTextBrowser):
-    """The conversation as read-only rich text, written block by block."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAccessibleName("Chat transcript")
-        self.setOpenLinks(False)
-        self.setPlaceholderText(
-            "Ask Reverie about your past: what you planned, who said what, when it was."
-        )
-        self.document().setDocumentMargin(12)
-
-    def add_message(self, who: str, text: str, *, color: str) -> None:
-        """A speaker's name on its own line, then the text (possibly empty, to stream)."""
-        self._block(top=0 if self.document().isEmpty() else 14)
-        self._write(who, bold=True, color=color)
-        self._block(top=2)
-        self.append_text(text)
-
-    def append_text(self, text: str, *, color: str | None = None) -> None:
-        """Add text to the last block: streamed tokens land here."""
-        self._write(text.replace("\n", _LINE_BREAK), color=color)
-
-    def add_memories(self, used: tuple[Hit, ...], cited: tuple[Hit, ...]) -> None:
-        """The "Memories used" list under an answer, cited ones marked."""
-        self._block(top=8)
-        if not used:
-            self._write("No memories were found for this message.", color=MUTED, small=True)
-            return
-        self._write("Memories used", bold=True, color=MUTED, small=True)
-        cited_ids = {hit.id for hit in cited}
-        for number, hit in enumerate(used, 1):
-            self._block(top=3, left=12)
-            self._write(hit_heading(number, hit), color=MUTED, small=True)
-            if hit.id in cited_ids:
-                self._write("  · cited", bold=True, color=ACCENT, small=True)
-            self._write(_LINE_BREAK + hit_excerpt(hit), color=MUTED, small=True)
-
-    def _end(self) -> QTextCursor:
-        cursor = self.textCursor()
-        cursor.movePosition(QTextCursor.MoveOperation.End)
-        return cursor
-
-    def _block(self, *, top: float = 0, left: float = 0) -> None:
-        block = QTextBlockFormat()
-        block.setTopMargin(top)
-        block.setLeftMargin(left)
-        cursor = self._end()
-        if self.document().isEmpty():
-            cursor.setBlockFormat(block)
-        else:
-            cursor.insertBlock(block, QTextCharFormat())
-
-    def _write(
-        self, text: str, *, bold: bool = False, color: str | None = None, small: bool = False
-    ) -> None:
-        if not text:
-            return
-        fmt = QTextCharFormat()
-        fmt.setFontWeight(QFont.Weight.Bold if bold else QFont.Weight.Normal)
-        if color is not None:
-            fmt.setForeground(QBrush(QColor(color)))
-        if small:
-            fmt.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.88))
-        self._end().insertText(text, fmt)
-        bar = self.verticalScrollBar()
-        bar.setValue(bar.maximum())
+NOT_GROUNDED = "None of your memories says this: it may be wrong."
+NOTHING_MATCHED = "Nothing in your memories matched this question."
 
 
 class ConfirmBar(QWidget):
@@ -164,6 +73,7 @@ class ChatPanel(QWidget):
 
     token_received = Signal(str)
     answer_finished = Signal(object)  # the ChatAnswer, or None if stopped or failed
+    citation_opened = Signal(str)  # the id of a cited memory or turn the user clicked
 
     def __init__(self, runner: JobRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -173,6 +83,7 @@ class ChatPanel(QWidget):
         self._job: Job | None = None
 
         self.transcript = Transcript(self)
+        self.transcript.item_clicked.connect(self.citation_opened)
         self.status = QLabel(self)
         self.status.setAccessibleName("Chat status")
         self.status.setStyleSheet(f"color: {MUTED}")
@@ -251,7 +162,7 @@ class ChatPanel(QWidget):
         job.finished.connect(lambda: self._on_finished(turn))
         self.input.clear()
         self.transcript.add_message("You", text, color=ACCENT)
-        self.transcript.add_message("Reverie", "", color="#3a3a3a")
+        self.transcript.begin_answer()
         self.status.setText("Reverie is thinking…")
         self._update_buttons()
 
@@ -305,8 +216,17 @@ class ChatPanel(QWidget):
             self.status.clear()
             self.answer_finished.emit(reply)
             return
+        self.transcript.settle_answer(reply.text)
         if not reply.text:
             self.transcript.append_text("(no answer)", color=MUTED)
+        if reply.abstained:
+            self.transcript.add_note(NOTHING_MATCHED, color=MUTED)
+            self.status.clear()
+            self.answer_finished.emit(reply)
+            return
+        if not reply.grounded:
+            self.transcript.add_note(NOT_GROUNDED, color=PROBLEM)
+        self.transcript.add_sources(reply.cited, reply.used)
         self.transcript.add_memories(reply.used, reply.cited)
         self.status.clear()
         self.answer_finished.emit(reply)

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtCore import QEventLoop, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTabWidget,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -47,7 +46,8 @@ from reverie.desktop.jobs import Job, JobRunner, Lane
 from reverie.desktop.operations import ImportOutcome, import_and_extract
 from reverie.desktop.sleep_bridge import SleepBridge, start_sleep
 from reverie.desktop.sources_view import SourcesPane
-from reverie.desktop.timeline_model import KindRole, TimelineModel
+from reverie.desktop.timeline_model import TimelineModel
+from reverie.desktop.timeline_view import TimelinePane
 from reverie.desktop.unlock import PassphraseDialog
 
 log = logging.getLogger("reverie.desktop.window")
@@ -58,94 +58,6 @@ WRONG_PASSPHRASE = "wrong passphrase"  # how the core's WrongKey messages begin
 
 _OPENING_PAGE, _MAIN_PAGE = 0, 1
 CARE_TAB = "&Memory care"
-SELECT_HINT = "Select a turn or memory to read it in full here."
-
-
-class TimelinePane(QWidget):
-    """The timeline tree, a hint when it is empty, and the selected item's full text."""
-
-    def __init__(self, model: TimelineModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAccessibleName("Timeline pane")
-        self.model = model
-        title = QLabel("Timeline", self)
-        title.setObjectName("paneTitle")
-        self.hint = QLabel(
-            "Nothing here yet.\n\nImport a chat file with\nFile → Import chat file… (Ctrl+O).",
-            self,
-        )
-        self.hint.setAccessibleName("Empty timeline")
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setWordWrap(True)
-        self.hint.setStyleSheet(
-            "QLabel { background: palette(base); border: 1px solid palette(mid);"
-            " color: #6b6b6b; padding: 16px; }"
-        )
-        self.view = QTreeView(self)
-        self.view.setAccessibleName("Timeline")
-        self.view.setModel(model)
-        self.view.setHeaderHidden(True)
-        self.view.setUniformRowHeights(True)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.view.setExpandsOnDoubleClick(True)
-        self.view.setStyleSheet("QTreeView::item { padding: 3px 2px; }")
-        self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.view)
-        self.stack.addWidget(self.hint)
-        self.detail = QLabel(self)
-        self.detail.setAccessibleName("Selected item")
-        self.detail.setWordWrap(True)
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.detail.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.detail.setMinimumHeight(self.fontMetrics().lineSpacing() * 4)
-        self.detail.setStyleSheet("color: #6b6b6b")
-        self.detail.setText(SELECT_HINT)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
-        layout.addWidget(title)
-        layout.addWidget(self.stack, 1)
-        layout.addWidget(self.detail)
-
-        model.modelReset.connect(self._fetch_first_page)
-        for signal in (model.rowsInserted, model.rowsRemoved, model.loaded):
-            signal.connect(self._update_hint)
-        self.view.selectionModel().selectionChanged.connect(self._show_selected)
-        self._update_hint()
-
-    @property
-    def showing_hint(self) -> bool:
-        """True when the timeline is empty and the import hint shows instead."""
-        return self.stack.currentWidget() is self.hint
-
-    def _fetch_first_page(self) -> None:
-        # The view fetches as it scrolls, but not while the hint hides it.
-        if self.model.canFetchMore(QModelIndex()):
-            self.model.fetchMore(QModelIndex())
-        self._update_hint()
-
-    def _update_hint(self) -> None:
-        self.stack.setCurrentWidget(self.hint if self.model.is_empty else self.view)
-        self.detail.setVisible(not self.model.is_empty)
-
-    def _show_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
-        indexes = selected.indexes()
-        if not indexes or indexes[0].data(KindRole) == "day":
-            self.detail.setStyleSheet("color: #6b6b6b")
-            self.detail.setText(SELECT_HINT)
-            return
-        self.detail.setStyleSheet("")
-        self.detail.setText(str(indexes[0].data(Qt.ItemDataRole.ToolTipRole)))
-
-    def expand_newest(self) -> None:
-        """Expand the newest day (fetching its items) so the pane is not a bare list."""
-        if self.model.rowCount() == 0 and self.model.canFetchMore(QModelIndex()):
-            self.model.fetchMore(QModelIndex())
-        if self.model.rowCount() > 0:
-            self.view.expand(self.model.index(0, 0))
-
-
 class MainWindow(QMainWindow):
     """Reverie's window. Call `start()` after `show()` to open the facade.
 
@@ -234,6 +146,7 @@ class MainWindow(QMainWindow):
             lambda title, message, is_bug: self.show_problem(title, message, is_bug=is_bug))
         self.care.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.care.inbox_count_changed.connect(self._show_inbox_count)
+        self.chat.citation_opened.connect(self.open_item)
 
     def _build_pages(self) -> None:
         """"Opening…", then tabs: the timeline beside the chat, the sources, memory care."""
@@ -464,6 +377,16 @@ class MainWindow(QMainWindow):
         """Show the timeline and chat tab."""
         self.tabs.setCurrentIndex(0)
         self.chat.input.setFocus()
+
+    def open_item(self, item_id: str) -> None:
+        """Show a memory or turn (a chat citation) in the timeline with its source."""
+        facade = self.runner.facade
+        day = facade.item_day(item_id) if facade is not None else None
+        self.tabs.setCurrentIndex(0)
+        if day is None or not self.timeline.reveal(item_id, day):
+            self.statusBar().showMessage(
+                "That memory is no longer in the timeline: it was forgotten or archived.",
+                8000)
 
     def show_sources(self) -> None:
         """Show the Sources tab, with the focus in the list (its shortcuts work there)."""

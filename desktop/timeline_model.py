@@ -120,6 +120,31 @@ class TimelineModel(QAbstractItemModel):
         """The ISO days fetched so far, newest first."""
         return [d.day for d in self._days]
 
+    @property
+    def facade(self) -> Reverie | None:
+        """The open store this timeline shows (None before it opens)."""
+        return self._facade
+
+    def locate(self, day: str, item_id: str = "") -> QModelIndex:
+        """The row of `item_id` in `day`, or the day's row if the item is not shown
+        there; invalid if the day has nothing. Pages of days and the day's items are
+        read as needed, each an indexed read of milliseconds."""
+        parent = self.day_index(day)
+        while not parent.isValid() and self.canFetchMore(QModelIndex()):
+            if self._days and self._days[-1].day < day:
+                break  # days come newest first: it would have been loaded already
+            self.fetchMore(QModelIndex())
+            parent = self.day_index(day)
+        if not parent.isValid() or not item_id:
+            return parent
+        if self.canFetchMore(parent):
+            self.fetchMore(parent)
+        entry = self._days[parent.row()]
+        for row, item in enumerate(entry.items or []):
+            if item.id == item_id:
+                return self.index(row, 0, parent)
+        return parent
+
     def day_index(self, day: str) -> QModelIndex:
         """The index of a loaded day row (invalid if not loaded)."""
         for row, entry in enumerate(self._days):

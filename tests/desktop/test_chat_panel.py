@@ -11,9 +11,10 @@ from pytestqt.qtbot import QtBot
 
 from reverie.core.chat.session import ChatAnswer
 from reverie.core.service import Reverie
-from reverie.desktop.chat_view import ChatPanel
+from reverie.desktop.chat_view import NOT_GROUNDED, ChatPanel
 from reverie.desktop.jobs import JobRunner, Lane
 from reverie.desktop.labels import short_date
+from reverie.desktop.transcript import chip_label
 from tests.desktop.conftest import HoldingLLM, MemoryLLM
 
 pytestmark = pytest.mark.gui
@@ -50,7 +51,8 @@ def test_an_answer_streams_in_and_lists_the_memories_it_used(
     open_store: Callable[..., Reverie],
     sample_chat: Path,
 ) -> None:
-    facade = open_store(llm=MemoryLLM("You switched to oat milk [1]."))
+    facade = open_store(
+        llm=MemoryLLM("You switched to oat milk because dairy upsets your stomach."))
     facade.import_file(sample_chat)
     panel = panel_for(facade)
     tokens: list[str] = []
@@ -65,17 +67,23 @@ def test_an_answer_streams_in_and_lists_the_memories_it_used(
         assert panel.input.toPlainText() == ""
     answer = done.args[0]
     assert isinstance(answer, ChatAnswer)
-    assert tokens == ["You", " switched", " to", " oat", " milk", " [1]."]
+    assert "".join(tokens) == answer.text
     transcript = panel.transcript.toPlainText()
     assert "What milk do I drink now?" in transcript
-    assert "You switched to oat milk [1]." in transcript
+    assert answer.text in transcript
     assert "Memories used" in transcript
     assert answer.used
-    assert answer.cited == answer.used[:1]
-    first = answer.used[0]
-    source = first.sources[0]
-    assert f"[1] {short_date(first.time)} · {source.source}#{source.ref}  · cited" in transcript
-    assert transcript.count("cited") == 1
+    # The one item holding the answer's words is cited, with a chip numbered as listed.
+    assert len(answer.cited) == 1
+    number = answer.used.index(answer.cited[0]) + 1
+    cited = answer.cited[0]
+    source = cited.sources[0]
+    assert source.ref == "s2-1"
+    assert chip_label(number, cited) in transcript
+    assert f"[{number}] {short_date(cited.time)} · {source.source}#{source.ref}  · cited" in (
+        transcript)
+    assert transcript.count("· cited") == 1
+    assert NOT_GROUNDED not in transcript
     assert not panel.answering
     assert not panel.stop_button.isEnabled()
 

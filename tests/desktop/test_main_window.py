@@ -100,7 +100,7 @@ def test_import_then_chat_with_the_real_model(
     assert isinstance(answer, ChatAnswer)
     assert tokens_before_end >= 3
     assert answer.text
-    assert "".join(tokens).strip() == answer.text
+    assert answer.text in "".join(tokens)  # core may cut a copied memory list
     transcript = chat.transcript.toPlainText()
     assert answer.text in transcript
     assert "Memories used" in transcript or "No memories were found" in transcript

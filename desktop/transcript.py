@@ -1,0 +1,172 @@
+"""The chat transcript: messages written block by block as read-only rich text.
+
+An answer is streamed into the block `begin_answer` opens, then `settle_answer` puts
+the final text in its place. Under it come the source chips and the "Memories used"
+list; both are links (`reverie-item:<id>`) that `item_clicked` reports.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+)
+from PySide6.QtWidgets import QTextBrowser, QWidget
+
+from reverie.core.types import Hit
+from reverie.desktop.labels import short_date, speaker_name
+
+MUTED = "#6b6b6b"
+ACCENT = "#2f5d8a"
+PROBLEM = "#a33a2a"
+CHIP_BACKGROUND = "#e3ecf6"
+ITEM_SCHEME = "reverie-item"  # links in the transcript: reverie-item:<item id>
+_EXCERPT_CHARS = 140
+_LINE_BREAK = "\u2028"  # a line break inside one block
+
+
+def hit_heading(number: int, hit: Hit) -> str:
+    """The first line of a "Memories used" entry: [n] date · source#ref."""
+    where = ", ".join(f"{s.source}#{s.ref}" for s in hit.sources) or hit.kind.value
+    return f"[{number}] {short_date(hit.time)} · {where}"
+
+
+def chip_label(number: int, hit: Hit) -> str:
+    """A source chip's text: [n] where · date."""
+    where = hit.sources[0].source if hit.sources else hit.kind.value
+    return f"[{number}] {where} · {short_date(hit.time)}"
+
+
+def item_link(item_id: str) -> str:
+    """The transcript link that opens an item in the timeline."""
+    return f"{ITEM_SCHEME}:{item_id}"
+
+
+def hit_excerpt(hit: Hit) -> str:
+    """The second line of a "Memories used" entry: who said what, shortened."""
+    text = " ".join(hit.text.split())
+    if len(text) > _EXCERPT_CHARS:
+        text = text[: _EXCERPT_CHARS - 1].rstrip() + "…"
+    return f"{speaker_name(hit.speaker)}: {text}" if hit.speaker else text
+
+
+class Transcript(QTextBrowser):
+    """The conversation as read-only rich text, written block by block."""
+
+    item_clicked = Signal(str)  # the id of a memory or turn whose link was clicked
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Chat transcript")
+        self.setOpenLinks(False)
+        self.setPlaceholderText(
+            "Ask Reverie about your past: what you planned, who said what, when it was."
+        )
+        self.document().setDocumentMargin(12)
+        self._answer_at = 0
+        self.anchorClicked.connect(self._on_link)
+
+    def begin_answer(self) -> None:
+        """Reverie's name, then an empty block that streamed tokens will fill."""
+        self.add_message("Reverie", "", color="#3a3a3a")
+        self._answer_at = self._end().position()
+
+    def settle_answer(self, text: str) -> None:
+        """Replace what was streamed since `begin_answer` by the final answer."""
+        cursor = self._end()
+        cursor.setPosition(self._answer_at, QTextCursor.MoveMode.KeepAnchor)
+        if cursor.selectedText() != text.replace("\n", _LINE_BREAK):
+            cursor.removeSelectedText()
+            self.append_text(text)
+
+    def add_sources(self, cited: tuple[Hit, ...], used: tuple[Hit, ...]) -> None:
+        """The chips of the items an answer drew on, numbered as in "Memories used"."""
+        if not cited:
+            return
+        self._block(top=6)
+        self._write("Sources ", bold=True, color=MUTED, small=True)
+        numbers = {hit.id: number for number, hit in enumerate(used, 1)}
+        for hit in cited:
+            self._write(" ", small=True)
+            self._write(
+                f"\u2009{chip_label(numbers.get(hit.id, 0), hit)}\u2009", color=ACCENT,
+                small=True, link=item_link(hit.id), background=CHIP_BACKGROUND,
+            )
+
+    def add_note(self, text: str, *, color: str) -> None:
+        """A small line under an answer."""
+        self._block(top=4)
+        self._write(text, color=color, small=True)
+
+    def add_message(self, who: str, text: str, *, color: str) -> None:
+        """A speaker's name on its own line, then the text (possibly empty, to stream)."""
+        self._block(top=0 if self.document().isEmpty() else 14)
+        self._write(who, bold=True, color=color)
+        self._block(top=2)
+        self.append_text(text)
+
+    def append_text(self, text: str, *, color: str | None = None) -> None:
+        """Add text to the last block: streamed tokens land here."""
+        self._write(text.replace("\n", _LINE_BREAK), color=color)
+
+    def add_memories(self, used: tuple[Hit, ...], cited: tuple[Hit, ...]) -> None:
+        """The "Memories used" list under an answer, cited ones marked."""
+        self._block(top=8)
+        if not used:
+            self._write("No memories were found for this message.", color=MUTED, small=True)
+            return
+        self._write("Memories used", bold=True, color=MUTED, small=True)
+        cited_ids = {hit.id for hit in cited}
+        for number, hit in enumerate(used, 1):
+            self._block(top=3, left=12)
+            self._write(hit_heading(number, hit), color=ACCENT, small=True,
+                        link=item_link(hit.id))
+            if hit.id in cited_ids:
+                self._write("  · cited", bold=True, color=ACCENT, small=True)
+            self._write(_LINE_BREAK + hit_excerpt(hit), color=MUTED, small=True)
+
+    def _end(self) -> QTextCursor:
+        cursor = self.textCursor()
+        cursor.movePosition(QTextCursor.MoveOperation.End)
+        return cursor
+
+    def _block(self, *, top: float = 0, left: float = 0) -> None:
+        block = QTextBlockFormat()
+        block.setTopMargin(top)
+        block.setLeftMargin(left)
+        cursor = self._end()
+        if self.document().isEmpty():
+            cursor.setBlockFormat(block)
+        else:
+            cursor.insertBlock(block, QTextCharFormat())
+
+    def _on_link(self, url: QUrl) -> None:
+        if url.scheme() == ITEM_SCHEME:
+            self.item_clicked.emit(url.path())
+
+    def _write(
+        self, text: str, *, bold: bool = False, color: str | None = None, small: bool = False,
+        link: str | None = None, background: str | None = None,
+    ) -> None:
+        if not text:
+            return
+        fmt = QTextCharFormat()
+        fmt.setFontWeight(QFont.Weight.Bold if bold else QFont.Weight.Normal)
+        if color is not None:
+            fmt.setForeground(QBrush(QColor(color)))
+        if background is not None:
+            fmt.setBackground(QBrush(QColor(background)))
+        if link is not None:
+            fmt.setAnchor(True)
+            fmt.setAnchorHref(link)
+            fmt.setToolTip("Open in the timeline")
+        if small:
+            fmt.setFontPointSize(max(7.0, self.font().pointSizeF() * 0.88))
+        self._end().insertText(text, fmt)
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
