@@ -33,12 +33,13 @@ import numpy as np
 
 from bench.locomo import DEV_DIR, Question, chat_lines, questions, write_jsonl
 from reverie.core.compose import open_reverie
+from reverie.core.config import Settings
 from reverie.core.retrieve.keyword import fts_query
 from reverie.core.retrieve.options import RetrievalOptions
 from reverie.core.service import Reverie
 from reverie.core.store.keys import Unlocker, fixed_passphrase
 from reverie.models import default_embedder, default_llm
-from reverie.models.base import Embedder
+from reverie.models.base import LLM, Embedder
 
 # Throwaway stores in a temporary folder: a fixed passphrase, never the OS keyring.
 BENCH_KEYS = Unlocker(None, fixed_passphrase("bench passphrase"))
@@ -171,16 +172,20 @@ class Run:
     ablations: bool
 
 
-def open_store(path: Path, run: Run) -> Reverie:
-    """The conversation's store: a kept one from `--stores`, else a fresh import."""
+def open_store(
+    path: Path, run: Run, llm: LLM | None = None, settings: Settings | None = None
+) -> Reverie:
+    """The conversation's store: a kept one from `--stores`, else a fresh import.
+    `llm` (default: the bundled model) is the one the store's chat answers with."""
+    llm = llm or default_llm()
     kept = run.stores / path.stem if run.stores is not None else None
     if kept is not None and (kept / "ledger.db").exists():
-        return open_reverie(kept, llm=default_llm(), embedder=run.embedder,
-                            unlocker=BENCH_KEYS)
+        return open_reverie(kept, llm=llm, embedder=run.embedder, unlocker=BENCH_KEYS,
+                            settings=settings)
     jsonl = run.workdir / f"{path.stem}.jsonl"
     write_jsonl(path, jsonl)
-    reverie = open_reverie(kept or run.workdir / path.stem, llm=default_llm(),
-                           embedder=run.embedder, unlocker=BENCH_KEYS)
+    reverie = open_reverie(kept or run.workdir / path.stem, llm=llm,
+                           embedder=run.embedder, unlocker=BENCH_KEYS, settings=settings)
     reverie.import_file(jsonl, extract=run.extract)
     return reverie
 

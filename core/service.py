@@ -19,7 +19,7 @@ from reverie.core.capture.importer import import_file
 from reverie.core.capture.isolation import IsolatedParser
 from reverie.core.capture.watching import Capture, SourceStatus
 from reverie.core.chat.commands import ChatProposal, ForgetProposal, confirm, parse_command, propose
-from reverie.core.chat.session import ChatAnswer, ChatService, Conversation
+from reverie.core.chat.session import ChatAnswer, ChatService, Conversation, Reply
 from reverie.core.config import Settings
 from reverie.core.consolidate import journal
 from reverie.core.consolidate.describe import describe
@@ -237,6 +237,22 @@ class Reverie:
         answer = self._chat.reply(conversation, text, on_token=on_token, cancel=cancel)
         self.capture.request_extraction()
         return answer
+
+    def ask(self, question: str, *, as_of: datetime | None = None) -> Reply:
+        """Answer a question from memory as the chat would, storing nothing (the
+        question-answering benchmark asks this way, as of a conversation's end)."""
+        if not question.strip():
+            raise BadInput("the question is empty")
+        return self._chat.answer(question.strip(), as_of=as_of)
+
+    def memories_for(
+        self, question: str, *, as_of: datetime | None = None
+    ) -> tuple[list[Hit], bool]:
+        """The memories the chat would answer `question` from, and whether they hold
+        enough of it to answer at all (False: the chat says it does not remember)."""
+        if not question.strip():
+            raise BadInput("the question is empty")
+        return self._chat.memories_for(question.strip(), as_of=as_of)
 
     def confirm_chat(self, proposal: ChatProposal) -> tuple[str, Changes]:
         """Do what a "remember …"/"forget …" message proposed, once the user said yes."""

@@ -45,6 +45,17 @@ class Conversation:
 
 
 @dataclass(frozen=True)
+class Reply:
+    """An answer from memory, before anything is stored."""
+
+    text: str
+    used: tuple[Hit, ...]  # the items the model was given
+    cited: tuple[Hit, ...]  # those the answer drew on
+    grounded: bool  # False when most of its own words are in none of them
+    abstained: bool  # True when memory held nothing and the model was not asked
+
+
+@dataclass(frozen=True)
 class ChatAnswer:
     """A finished reply with the memories it was given and those it cited."""
 
@@ -100,50 +111,65 @@ class ChatService:
         changes = self._store_turn(conversation, USER_SPEAKER, text, extracted=False)
         history = conversation.history[:]
         conversation.history.append({"role": "user", "content": text})
-        hits = self._memories_for(conversation, text)
-        people = self._searcher.plan(text).people
-        if is_question(text) and not has_support(
-            text, hits, people, self._settings.chat_min_support
-        ):
+        reply = self.answer(
+            text, history, exclude=conversation, on_token=on_token, cancel=cancel)
+        if not reply.abstained:
+            self._note_recalled(reply.used)
+        # The assistant's own words are not facts about the user: never extracted.
+        changes = changes + self._store_turn(conversation, ASSISTANT_SPEAKER, reply.text, True)
+        conversation.history.append({"role": "assistant", "content": reply.text})
+        return ChatAnswer(
+            reply.text, reply.used, reply.cited, changes, grounded=reply.grounded,
+            abstained=reply.abstained,
+        )
+
+    def answer(
+        self,
+        text: str,
+        history: Sequence[ChatMessage] = (),
+        *,
+        as_of: datetime | None = None,
+        exclude: Conversation | None = None,
+        on_token: TokenCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Reply:
+        """Answer `text` from memory (as of `as_of`), storing nothing.
+
+        A question no retrieved item supports gets `DONT_REMEMBER` without asking the
+        model; otherwise the model answers and the items holding its words are cited.
+        `exclude`'s own turns are not used as memories (they are the chat itself).
+        """
+        hits, supported = self.memories_for(text, as_of=as_of, exclude=exclude)
+        if not supported:
             # Decided here, not left to the model: a small model asked about what memory
             # does not hold answers anyway, and invents.
             if on_token is not None:
                 on_token(DONT_REMEMBER)
-            return self._finish(conversation, DONT_REMEMBER, changes, (), abstained=True)
+            return Reply(DONT_REMEMBER, (), (), grounded=True, abstained=True)
         budget = self._llm.context_size - self._settings.chat_max_tokens - 64
         plan = build_chat_prompt(
-            history, text, hits, budget_tokens=budget,
-            count_tokens=self._llm.count_tokens,
+            history, text, hits, budget_tokens=budget, count_tokens=self._llm.count_tokens,
         )
         answer = trim_answer(self._llm.chat(
             plan.messages, max_tokens=self._settings.chat_max_tokens, temperature=0.3,
             on_token=on_token, cancel=cancel, stop=plan.stops,
         ))
-        attribution = attribute(answer, text, plan.hits, people)
-        self._note_recalled(plan.hits)
-        return self._finish(
-            conversation, answer, changes, plan.hits,
-            cited=tuple(plan.hits[i] for i in attribution.cited),
-            grounded=attribution.grounded,
-        )
+        attribution = attribute(answer, text, plan.hits, self._searcher.plan(text, as_of).people)
+        cited = tuple(plan.hits[i] for i in attribution.cited)
+        return Reply(answer, plan.hits, cited, attribution.grounded, abstained=False)
 
-    def _memories_for(self, conversation: Conversation, text: str) -> list[Hit]:
-        """The best hits for a message, leaving out this conversation's own turns."""
-        found = self._searcher.search(text, k=self._settings.chat_memories * 2)
-        own = [hit for hit in found if not _from_conversation(hit, conversation)]
-        return own[: self._settings.chat_memories]
-
-    def _finish(
-        self, conversation: Conversation, answer: str, changes: Changes,
-        used: tuple[Hit, ...], *, cited: tuple[Hit, ...] = (), grounded: bool = True,
-        abstained: bool = False,
-    ) -> ChatAnswer:
-        # The assistant's own words are not facts about the user: never extracted.
-        changes = changes + self._store_turn(conversation, ASSISTANT_SPEAKER, answer, True)
-        conversation.history.append({"role": "assistant", "content": answer})
-        return ChatAnswer(
-            answer, used, cited, changes, grounded=grounded, abstained=abstained
-        )
+    def memories_for(
+        self, text: str, *, as_of: datetime | None = None, exclude: Conversation | None = None
+    ) -> tuple[list[Hit], bool]:
+        """The best hits for a message (leaving out `exclude`'s own turns), and False
+        when it is a question none of them holds enough of (`support.has_support`)."""
+        found = self._searcher.search(text, k=self._settings.chat_memories * 2, as_of=as_of)
+        own = [hit for hit in found if exclude is None or not _from_conversation(hit, exclude)]
+        hits = own[: self._settings.chat_memories]
+        if not is_question(text):
+            return hits, True
+        people = self._searcher.plan(text, as_of).people
+        return hits, has_support(text, hits, people, self._settings.chat_min_support)
 
     def _note_recalled(self, hits: Sequence[Hit]) -> None:
         """Memories given to the model for an answer were recalled: they do not fade."""

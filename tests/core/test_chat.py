@@ -188,3 +188,20 @@ def test_a_copied_memory_list_is_cut_to_its_first_line() -> None:
     assert trim_answer(copied) == "On 5 March 2026, Sam said: dairy."
     assert trim_answer("The user's past:\n- dairy.\n- x") == "dairy."
     assert trim_answer("Alex said: the Riverside studio.") == "Alex said: the Riverside studio."
+
+
+def test_ask_answers_as_the_chat_would_and_stores_nothing(
+    open_store: Callable[..., Reverie], sample_chat: Path
+) -> None:
+    reverie = open_store(llm=ScriptedLLM(lambda messages: "Dairy upsets your stomach."))
+    reverie.import_file(sample_chat, extract=False)
+    before = reverie.counts()
+    reply = reverie.ask("Why did I switch to oat milk?")
+    assert [source.ref for source in reply.cited[0].sources] == ["s2-1"]
+    assert reverie.ask("Where did I go skiing?").abstained
+    hits, supported = reverie.memories_for("Where did I go skiing?")
+    assert hits
+    assert not supported
+    assert reverie.counts() == before
+    with pytest.raises(BadInput):
+        reverie.ask("  ")
