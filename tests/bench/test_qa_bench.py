@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from bench import qa
-from bench.locomo import DEV_DIR
 from reverie.core.chat.session import DONT_REMEMBER
 
 
@@ -28,18 +26,11 @@ def test_abstention_is_recognised(answer: str, says_so: bool) -> None:
 
 
 @pytest.mark.slow
-def test_benchmark_answers_a_slice_with_the_bundled_model(tmp_path: Path) -> None:
-    source = json.loads((DEV_DIR / "conv-30.json").read_text(encoding="utf-8"))
-    kept = {k: v for k, v in source.items() if not k.startswith("session_")
-            or k.split("_")[1] in {"1", "2"}}
-    early = {f"D{s}:" for s in (1, 2)}
-    kept["qa"] = [q for q in source["qa"]
-                  if q.get("evidence") and all(e[:3] in early for e in q["evidence"])]
-    data = tmp_path / "locomo"
-    data.mkdir()
-    (data / "conv-30.json").write_text(json.dumps(kept), encoding="utf-8")
+def test_benchmark_answers_a_slice_with_the_bundled_model(
+    tmp_path: Path, early_locomo: Path
+) -> None:
     out = tmp_path / "qa.md"
-    qa.main(["--data", str(data), "--per-category", "2", "--out", str(out)])
+    qa.main(["--data", str(early_locomo), "--per-category", "2", "--out", str(out)])
     table = out.read_text(encoding="utf-8")
     rows = {line.split("|")[1].strip(): line.split("|")[2:-1]
             for line in table.splitlines() if line.startswith("| ") and "---" not in line}
