@@ -146,7 +146,7 @@ class TimelinePane(QWidget):
         self.view.selectionModel().setCurrentIndex(
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
-        return index.data(ItemIdRole) == item_id
+        return str(index.data(ItemIdRole)) == item_id
 
     def expand_newest(self) -> None:
         """Expand the newest day (fetching its items) so the pane is not a bare list."""
