@@ -1,0 +1,227 @@
+"""Reading a GGUF model file's header, without loading the model.
+
+A file the user adds is checked here before llama-cpp ever opens it: the header names
+the architecture, the context it was trained for, the quantization and the chat
+template, and the tensor table says how many parameters there are and where the data
+must end. A file that is not GGUF, is cut short, or holds tensors of a type this
+reader does not know is refused with the reason (`ModelError`).
+
+The format (little-endian): magic "GGUF", version, tensor count, key/value count, the
+key/values, the tensor infos (name, dimensions, type, offset), padding to the
+alignment, then the tensor data.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from reverie.core.errors import ModelError
+
+MAGIC = b"GGUF"
+SUPPORTED_VERSIONS = (2, 3)
+DEFAULT_ALIGNMENT = 32
+# A header bigger than this is not a model's: a vocabulary of 256k tokens is ~10 MB.
+MAX_HEADER_BYTES = 256 * 1024 * 1024
+_MAX_STRING = 64 * 1024 * 1024
+
+# Scalar value types of the key/value section: (struct format, size).
+_SCALARS: dict[int, tuple[str, int]] = {
+    0: ("<B", 1), 1: ("<b", 1), 2: ("<H", 2), 3: ("<h", 2), 4: ("<I", 4), 5: ("<i", 4),
+    6: ("<f", 4), 7: ("<?", 1), 10: ("<Q", 8), 11: ("<q", 8), 12: ("<d", 8),
+}
+_STRING, _ARRAY = 8, 9
+
+# ggml tensor types: (elements per block, bytes per block).
+TENSOR_TYPES: dict[int, tuple[int, int]] = {
+    0: (1, 4), 1: (1, 2), 2: (32, 18), 3: (32, 20), 6: (32, 22), 7: (32, 24),
+    8: (32, 34), 9: (32, 36), 10: (256, 84), 11: (256, 110), 12: (256, 144),
+    13: (256, 176), 14: (256, 210), 15: (256, 292), 16: (256, 66), 17: (256, 74),
+    18: (256, 98), 19: (256, 50), 20: (32, 18), 21: (256, 110), 22: (256, 82),
+    23: (256, 136), 24: (1, 1), 25: (1, 2), 26: (1, 4), 27: (1, 8), 28: (1, 8),
+    29: (256, 56), 30: (1, 2), 34: (256, 54), 35: (256, 66), 39: (32, 17),
+}
+
+# general.file_type: what llama.cpp's quantize wrote.
+FILE_TYPES: dict[int, str] = {
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1",
+    10: "Q2_K", 11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M",
+    16: "Q5_K_S", 17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S",
+    22: "IQ3_XS", 23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M",
+    28: "IQ2_S", 29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16", 36: "TQ1_0",
+    37: "TQ2_0", 38: "MXFP4_MOE",
+}
+
+
+@dataclass(frozen=True)
+class GgufInfo:
+    """What a GGUF file's header says about the model inside."""
+
+    path: Path
+    version: int
+    architecture: str
+    name: str
+    parameters: int
+    quantization: str
+    context_length: int | None
+    chat_template: str | None
+    layers: int | None
+    embedding_length: int | None
+    head_count: int | None
+    head_count_kv: int | None
+    key_length: int | None  # per head, when it is not embedding_length / head_count
+    value_length: int | None
+    file_bytes: int
+
+    def kv_cache_bytes(self, n_ctx: int) -> int | None:
+        """The f16 key/value cache for `n_ctx` tokens; None when the header lacks the
+        attention shape (llama-cpp's default cache type is f16: 2 bytes a value)."""
+        if not (self.layers and self.embedding_length and self.head_count):
+            return None
+        kv_heads = self.head_count_kv or self.head_count
+        per_head = self.embedding_length // self.head_count
+        width = ((self.key_length or per_head) + (self.value_length or per_head)) * kv_heads
+        return self.layers * n_ctx * width * 2
+
+
+def read_gguf(path: Path | str) -> GgufInfo:
+    """Read and check `path`'s GGUF header; `ModelError` says why a file is refused."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as stream:
+            return _read(stream, path, size)
+    except FileNotFoundError as error:
+        raise ModelError(f"{path}: no such file") from error
+    except IsADirectoryError as error:
+        raise ModelError(f"{path}: a folder, not a model file") from error
+    except PermissionError as error:
+        raise ModelError(f"{path}: not readable ({error.strerror})") from error
+
+
+class _Reader:
+    """Little-endian reads that fail with a reason when the file ends too soon."""
+
+    def __init__(self, stream: BinaryIO, path: Path) -> None:
+        self._stream = stream
+        self._path = path
+
+    @property
+    def position(self) -> int:
+        return self._stream.tell()
+
+    def take(self, count: int, what: str) -> bytes:
+        if self.position + count > MAX_HEADER_BYTES:
+            raise ModelError(f"{self._path}: the GGUF header is implausibly large ({what})")
+        data = self._stream.read(count)
+        if len(data) != count:
+            raise ModelError(f"{self._path}: the file ends inside its header ({what}); "
+                             "it is truncated")
+        return data
+
+    def number(self, fmt: str, size: int, what: str) -> int | float | bool:
+        value: int | float | bool = struct.unpack(fmt, self.take(size, what))[0]
+        return value
+
+    def u32(self, what: str) -> int:
+        return int(self.number("<I", 4, what))
+
+    def u64(self, what: str) -> int:
+        return int(self.number("<Q", 8, what))
+
+    def string(self, what: str) -> str:
+        length = self.u64(what)
+        if length > _MAX_STRING:
+            raise ModelError(f"{self._path}: a {length}-byte string in the header ({what})")
+        return self.take(length, what).decode("utf-8", errors="replace")
+
+    def value(self, kind: int, what: str) -> object:
+        if kind in _SCALARS:
+            return self.number(*_SCALARS[kind], what)
+        if kind == _STRING:
+            return self.string(what)
+        if kind == _ARRAY:
+            item_kind, count = self.u32(what), self.u64(what)
+            if item_kind in _SCALARS and item_kind != 7:
+                # Large numeric arrays (token scores, types) are skipped, not decoded.
+                self.take(count * _SCALARS[item_kind][1], what)
+                return count
+            return [self.value(item_kind, what) for _ in range(count)]
+        raise ModelError(f"{self._path}: unknown value type {kind} in the header ({what})")
+
+
+def _read(stream: BinaryIO, path: Path, size: int) -> GgufInfo:
+    reader = _Reader(stream, path)
+    magic = stream.read(4)
+    if magic != MAGIC:
+        raise ModelError(f"{path}: not a GGUF model file (it starts with {magic!r}, "
+                         "not b'GGUF')")
+    version = reader.u32("version")
+    if version not in SUPPORTED_VERSIONS:
+        raise ModelError(f"{path}: GGUF version {version} is not supported "
+                         f"(only {', '.join(map(str, SUPPORTED_VERSIONS))})")
+    tensor_count, kv_count = reader.u64("tensor count"), reader.u64("key count")
+    metadata: dict[str, object] = {}
+    for _ in range(kv_count):
+        key = reader.string("a key")
+        metadata[key] = reader.value(reader.u32(key), key)
+    parameters, data_bytes = _tensor_table(reader, path, tensor_count)
+    alignment = _int(metadata, "general.alignment") or DEFAULT_ALIGNMENT
+    data_start = -(-reader.position // alignment) * alignment
+    if data_bytes and data_start + data_bytes > size:
+        missing = data_start + data_bytes - size
+        raise ModelError(f"{path}: truncated: its tensors need {missing:,} bytes more "
+                         "than the file holds")
+    return _info(path, version, metadata, parameters, size)
+
+
+def _tensor_table(reader: _Reader, path: Path, count: int) -> tuple[int, int]:
+    """The parameter count and where the tensor data ends, relative to its start."""
+    parameters = end = 0
+    for index in range(count):
+        name = reader.string(f"tensor {index}")
+        elements = 1
+        for _ in range(reader.u32(name)):
+            elements *= reader.u64(name)
+        kind, offset = reader.u32(name), reader.u64(name)
+        if kind not in TENSOR_TYPES:
+            raise ModelError(f"{path}: tensor {name!r} has type {kind}, which this "
+                             "version of Reverie cannot read")
+        per_block, block_bytes = TENSOR_TYPES[kind]
+        parameters += elements
+        end = max(end, offset + -(-elements // per_block) * block_bytes)
+    return parameters, end
+
+
+def _info(path: Path, version: int, metadata: Mapping[str, object], parameters: int,
+          size: int) -> GgufInfo:
+    architecture = metadata.get("general.architecture")
+    if not isinstance(architecture, str) or not architecture:
+        raise ModelError(f"{path}: the header names no architecture (general.architecture)")
+    template = metadata.get("tokenizer.chat_template")
+    file_type = _int(metadata, "general.file_type")
+    name = metadata.get("general.name")
+    return GgufInfo(
+        path=path, version=version, architecture=architecture,
+        name=name if isinstance(name, str) and name else path.stem,
+        parameters=parameters,
+        quantization=FILE_TYPES.get(file_type, f"type {file_type}")
+        if file_type is not None else "unknown",
+        context_length=_int(metadata, f"{architecture}.context_length"),
+        chat_template=template if isinstance(template, str) and template else None,
+        layers=_int(metadata, f"{architecture}.block_count"),
+        embedding_length=_int(metadata, f"{architecture}.embedding_length"),
+        head_count=_int(metadata, f"{architecture}.attention.head_count"),
+        head_count_kv=_int(metadata, f"{architecture}.attention.head_count_kv"),
+        key_length=_int(metadata, f"{architecture}.attention.key_length"),
+        value_length=_int(metadata, f"{architecture}.attention.value_length"),
+        file_bytes=size,
+    )
+
+
+def _int(metadata: Mapping[str, object], key: str) -> int | None:
+    value = metadata.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
