@@ -139,7 +139,7 @@ class ChatService:
         model; otherwise the model answers and the items holding its words are cited.
         `exclude`'s own turns are not used as memories (they are the chat itself).
         """
-        hits, supported = self.memories_for(text, as_of=as_of, exclude=exclude)
+        hits, people, supported = self._support(text, as_of, exclude)
         if not supported:
             # Decided here, not left to the model: a small model asked about what memory
             # does not hold answers anyway, and invents.
@@ -154,7 +154,7 @@ class ChatService:
             plan.messages, max_tokens=self._settings.chat_max_tokens, temperature=0.3,
             on_token=on_token, cancel=cancel, stop=plan.stops,
         ))
-        attribution = attribute(answer, text, plan.hits, self._searcher.plan(text, as_of).people)
+        attribution = attribute(answer, text, plan.hits, people)
         cited = tuple(plan.hits[i] for i in attribution.cited)
         return Reply(answer, plan.hits, cited, attribution.grounded, abstained=False)
 
@@ -163,13 +163,21 @@ class ChatService:
     ) -> tuple[list[Hit], bool]:
         """The best hits for a message (leaving out `exclude`'s own turns), and False
         when it is a question none of them holds enough of (`support.has_support`)."""
+        hits, _people, supported = self._support(text, as_of, exclude)
+        return hits, supported
+
+    def _support(
+        self, text: str, as_of: datetime | None, exclude: Conversation | None
+    ) -> tuple[list[Hit], frozenset[str], bool]:
+        # The people the message names are planned once: the support check and the
+        # attribution both leave their names out of the count.
         found = self._searcher.search(text, k=self._settings.chat_memories * 2, as_of=as_of)
         own = [hit for hit in found if exclude is None or not _from_conversation(hit, exclude)]
         hits = own[: self._settings.chat_memories]
-        if not is_question(text):
-            return hits, True
         people = self._searcher.plan(text, as_of).people
-        return hits, has_support(text, hits, people, self._settings.chat_min_support)
+        supported = not is_question(text) or has_support(
+            text, hits, people, self._settings.chat_min_support)
+        return hits, people, supported
 
     def _note_recalled(self, hits: Sequence[Hit]) -> None:
         """Memories given to the model for an answer were recalled: they do not fade."""
