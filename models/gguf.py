@@ -75,16 +75,32 @@ class GgufInfo:
     key_length: int | None  # per head, when it is not embedding_length / head_count
     value_length: int | None
     file_bytes: int
+    vocab_size: int | None = None
+    block_bytes: int = 0
+    """Weights of the repeating layers ("blk.N.*"): what GPU offload moves, layer by layer."""
+    output_bytes: int = 0
+    """Weights of the output layer, offloaded only with every layer. A model whose
+    output shares the token embeddings (no "output.weight") gets a copy of them there."""
+
+    @property
+    def bytes_per_layer(self) -> int:
+        """The weights of one repeating layer, on average (0 when unknown)."""
+        return self.block_bytes // self.layers if self.layers else 0
+
+    @property
+    def kv_bytes_per_token_and_layer(self) -> int:
+        """One layer's f16 key/value cache for one token (0 when the shape is unknown)."""
+        if not (self.layers and self.embedding_length and self.head_count):
+            return 0
+        kv_heads = self.head_count_kv or self.head_count
+        per_head = self.embedding_length // self.head_count
+        return ((self.key_length or per_head) + (self.value_length or per_head)) * kv_heads * 2
 
     def kv_cache_bytes(self, n_ctx: int) -> int | None:
         """The f16 key/value cache for `n_ctx` tokens; None when the header lacks the
         attention shape (llama-cpp's default cache type is f16: 2 bytes a value)."""
-        if not (self.layers and self.embedding_length and self.head_count):
-            return None
-        kv_heads = self.head_count_kv or self.head_count
-        per_head = self.embedding_length // self.head_count
-        width = ((self.key_length or per_head) + (self.value_length or per_head)) * kv_heads
-        return self.layers * n_ctx * width * 2
+        per_token = self.kv_bytes_per_token_and_layer
+        return self.layers * n_ctx * per_token if self.layers and per_token else None
 
 
 def read_gguf(path: Path | str) -> GgufInfo:
@@ -168,19 +184,29 @@ def _read(stream: BinaryIO, path: Path, size: int) -> GgufInfo:
     for _ in range(kv_count):
         key = reader.string("a key")
         metadata[key] = reader.value(reader.u32(key), key)
-    parameters, data_bytes = _tensor_table(reader, path, tensor_count)
+    table = _tensor_table(reader, path, tensor_count)
     alignment = _int(metadata, "general.alignment") or DEFAULT_ALIGNMENT
     data_start = -(-reader.position // alignment) * alignment
-    if data_bytes and data_start + data_bytes > size:
-        missing = data_start + data_bytes - size
+    if table.end and data_start + table.end > size:
+        missing = data_start + table.end - size
         raise ModelError(f"{path}: truncated: its tensors need {missing:,} bytes more "
                          "than the file holds")
-    return _info(path, version, metadata, parameters, size)
+    return _info(path, version, metadata, table, size)
 
 
-def _tensor_table(reader: _Reader, path: Path, count: int) -> tuple[int, int]:
-    """The parameter count and where the tensor data ends, relative to its start."""
-    parameters = end = 0
+@dataclass
+class _TensorTable:
+    parameters: int = 0
+    end: int = 0  # where the tensor data ends, relative to its start
+    block_bytes: int = 0
+    output_bytes: int = 0
+    embedding_bytes: int = 0
+    has_output_weight: bool = False
+
+
+def _tensor_table(reader: _Reader, path: Path, count: int) -> _TensorTable:
+    """Parameters, the end of the data, and the bytes of the layers and the output."""
+    table = _TensorTable()
     for index in range(count):
         name = reader.string(f"tensor {index}")
         elements = 1
@@ -191,12 +217,22 @@ def _tensor_table(reader: _Reader, path: Path, count: int) -> tuple[int, int]:
             raise ModelError(f"{path}: tensor {name!r} has type {kind}, which this "
                              "version of Reverie cannot read")
         per_block, block_bytes = TENSOR_TYPES[kind]
-        parameters += elements
-        end = max(end, offset + -(-elements // per_block) * block_bytes)
-    return parameters, end
+        data_bytes = -(-elements // per_block) * block_bytes
+        table.parameters += elements
+        table.end = max(table.end, offset + data_bytes)
+        if name.startswith("blk."):
+            table.block_bytes += data_bytes
+        elif name.startswith("output"):
+            table.output_bytes += data_bytes
+            table.has_output_weight |= name == "output.weight"
+        elif name.startswith("token_embd"):
+            table.embedding_bytes += data_bytes
+    if not table.has_output_weight:
+        table.output_bytes += table.embedding_bytes
+    return table
 
 
-def _info(path: Path, version: int, metadata: Mapping[str, object], parameters: int,
+def _info(path: Path, version: int, metadata: Mapping[str, object], table: _TensorTable,
           size: int) -> GgufInfo:
     architecture = metadata.get("general.architecture")
     if not isinstance(architecture, str) or not architecture:
@@ -207,7 +243,7 @@ def _info(path: Path, version: int, metadata: Mapping[str, object], parameters: 
     return GgufInfo(
         path=path, version=version, architecture=architecture,
         name=name if isinstance(name, str) and name else path.stem,
-        parameters=parameters,
+        parameters=table.parameters,
         quantization=FILE_TYPES.get(file_type, f"type {file_type}")
         if file_type is not None else "unknown",
         context_length=_int(metadata, f"{architecture}.context_length"),
@@ -218,10 +254,19 @@ def _info(path: Path, version: int, metadata: Mapping[str, object], parameters: 
         head_count_kv=_int(metadata, f"{architecture}.attention.head_count_kv"),
         key_length=_int(metadata, f"{architecture}.attention.key_length"),
         value_length=_int(metadata, f"{architecture}.attention.value_length"),
-        file_bytes=size,
+        vocab_size=_count(metadata, "tokenizer.ggml.tokens"),
+        file_bytes=size, block_bytes=table.block_bytes, output_bytes=table.output_bytes,
     )
 
 
 def _int(metadata: Mapping[str, object], key: str) -> int | None:
     value = metadata.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _count(metadata: Mapping[str, object], key: str) -> int | None:
+    value = metadata.get(key)
+    # Numeric arrays are read as their length, string arrays as their items.
+    if isinstance(value, list):
+        return len(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else None

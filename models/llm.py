@@ -11,15 +11,18 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from reverie.core.errors import Cancelled, ModelError
-from reverie.models import _llama_log, hardware
+from reverie.models import _llama_log, devices, hardware
 from reverie.models._prefix_cache import PrefixStates, prompt_family
 from reverie.models.base import LLM, ChatMessage, TokenCallback
 from reverie.models.bundled import BUNDLED_LLM
+from reverie.models.gguf import read_gguf
+from reverie.models.placement import Placement, check_memory, fallback_layers, plan_placement
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -57,22 +60,26 @@ class LlamaCppLLM:
         *,
         n_ctx: int = DEFAULT_CONTEXT,
         n_threads: int | None = None,
-        gpu_offload: bool | None = None,
+        gpu_layers: int | None = None,
         seed: int = DEFAULT_SEED,
         repeat_penalty: float = DEFAULT_REPEAT_PENALTY,
     ) -> None:
         """Describe the model to run; nothing is read until the first use.
 
         `n_threads` defaults to `hardware.llm_threads()` (all processors but one).
-        `gpu_offload` defaults to offloading every layer when llama-cpp was built
-        with GPU support.
+        `gpu_layers` is how many layers to offload to the GPU: None chooses from the
+        free GPU memory (`placement.plan_placement`), 0 keeps the model on the CPU and
+        a negative number offloads every layer. A load that fails on the GPU is tried
+        again with fewer layers, then on the CPU alone (see `notice`).
         """
         if n_ctx < 1:
             raise ValueError(f"n_ctx must be positive, not {n_ctx}")
         self._path = Path(model_path)
         self._requested_ctx = n_ctx
         self._n_threads = n_threads or hardware.llm_threads()
-        self._gpu_offload = gpu_offload
+        self._gpu_layers = gpu_layers
+        self._placement: Placement | None = None
+        self._notice: str | None = None
         self._seed = seed
         self._repeat_penalty = repeat_penalty
         self._llama: Llama | None = None
@@ -95,10 +102,21 @@ class LlamaCppLLM:
 
     @property
     def gpu_offload(self) -> bool:
-        """Whether the model's layers are (or will be) offloaded to a GPU."""
-        if self._gpu_offload is None:
-            return hardware.gpu_offload_supported()
-        return self._gpu_offload and hardware.gpu_offload_supported()
+        """Whether layers are offloaded to a GPU (before loading: whether they may be)."""
+        if self._placement is not None:
+            return self._placement.on_gpu
+        return self._gpu_layers != 0 and hardware.gpu_offload_supported()
+
+    @property
+    def placement(self) -> Placement | None:
+        """Where the loaded model's layers went, and why; None before loading."""
+        return self._placement
+
+    @property
+    def notice(self) -> str | None:
+        """What went wrong on the way to loading, when the model runs with fewer GPU
+        layers than planned (or on the CPU); None when the plan held."""
+        return self._notice
 
     @property
     def is_loaded(self) -> bool:
@@ -263,36 +281,64 @@ class LlamaCppLLM:
         _llama_log.install()
         if not self._path.is_file():
             raise ModelError(f"The language model file {self._path} does not exist")
+        info = read_gguf(self._path)
+        # Past its trained context a model degrades; llama-cpp only warns about it.
+        n_ctx = min(self._requested_ctx, info.context_length or self._requested_ctx)
+        found = devices.list_devices()
+        supported = hardware.gpu_offload_supported()
 
-        def open_model(n_ctx: int) -> Llama:
-            with _llama_log.capture_problems() as problems:
-                try:
-                    return Llama(
-                        model_path=str(self._path),
-                        n_ctx=n_ctx,
-                        n_threads=self._n_threads,
-                        n_threads_batch=self._n_threads,
-                        n_gpu_layers=-1 if self.gpu_offload else 0,
-                        seed=self._seed,
-                        # chat_format=None: the template comes from the GGUF metadata.
-                        chat_format=None,
-                        verbose=False,
-                    )
-                except (ValueError, RuntimeError, OSError) as error:
-                    detail = "; ".join(problems[-3:]) or str(error)
-                    raise ModelError(
-                        f"Cannot load the language model {self._path}: {detail}"
-                    ) from error
+        def place(requested: int | None) -> Placement:
+            return plan_placement(info, n_ctx, found, offload_supported=supported,
+                                  requested=requested)
 
-        llama = open_model(self._requested_ctx)
-        trained = _trained_context(llama.metadata)
-        if trained is not None and trained < self._requested_ctx:
-            # Past its trained context a model degrades; llama-cpp only warns about it.
-            # The trained size is only known once the model is open (a vocab-only load
-            # reports 0), so the rare model trained on less than asked opens twice.
-            llama.close()
-            llama = open_model(trained)
-        return llama
+        plan = place(self._gpu_layers)
+        check_memory(plan, hardware.ram_available_bytes(), f"The language model {self.name}")
+        log.info("%s: %s", self.name, plan.reason)
+        return self._open_with_fallback(Llama, n_ctx, plan, place)
+
+    def _open_with_fallback(
+        self, llama_class: type[Llama], n_ctx: int, plan: Placement,
+        place: Callable[[int], Placement],
+    ) -> Llama:
+        failures: list[str] = []
+        for layers in fallback_layers(plan.gpu_layers):
+            try:
+                llama = self._open(llama_class, n_ctx, layers)
+            except ModelError as error:
+                if layers == 0:
+                    raise
+                failures.append(f"{layers} layers: {error}")
+                log.warning("%s: loading with %d GPU layers failed: %s", self.name, layers, error)
+                continue
+            self._placement = plan
+            if failures:
+                where = f"{layers} layers on the GPU" if layers else "the CPU alone"
+                self._notice = (f"The GPU could not load {self.name} as planned "
+                                f"({failures[0]}); it runs with {where}.")
+                self._placement = replace(place(layers), reason=f"{where} after a failure "
+                                          f"(planned: {plan.reason})")
+            return llama
+        raise AssertionError("fallback_layers always ends with the CPU")  # pragma: no cover
+
+    def _open(self, llama_class: type[Llama], n_ctx: int, gpu_layers: int) -> Llama:
+        with _llama_log.capture_problems() as problems:
+            try:
+                return llama_class(
+                    model_path=str(self._path),
+                    n_ctx=n_ctx,
+                    n_threads=self._n_threads,
+                    n_threads_batch=self._n_threads,
+                    n_gpu_layers=gpu_layers,
+                    seed=self._seed,
+                    # chat_format=None: the template comes from the GGUF metadata.
+                    chat_format=None,
+                    verbose=False,
+                )
+            except (ValueError, RuntimeError, OSError) as error:
+                detail = "; ".join(problems[-3:]) or str(error)
+                raise ModelError(
+                    f"Cannot load the language model {self._path}: {detail}"
+                ) from error
 
 
 _ROLES = frozenset({"system", "user", "assistant"})
@@ -310,12 +356,6 @@ def _control_texts(llama: Llama) -> tuple[str, ...]:
     }
     # Longest first, so that a control token containing another is broken up whole.
     return tuple(sorted((t for t in texts if len(t) > 1), key=len, reverse=True))
-
-
-def _trained_context(metadata: Mapping[str, str]) -> int | None:
-    architecture = metadata.get("general.architecture")
-    value = metadata.get(f"{architecture}.context_length") if architecture else None
-    return int(value) if value is not None and value.isdigit() else None
 
 
 @functools.lru_cache(maxsize=64)

@@ -162,17 +162,33 @@ def test_chat_template_comes_from_the_gguf(llm: LlamaCppLLM) -> None:
     assert "<|im_start|>" in llama.metadata["tokenizer.chat_template"]
 
 
-def test_damaged_model_file_is_a_model_error(
-    truncated_gguf: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_damaged_model_file_is_refused_before_llama_cpp_opens_it(truncated_gguf: Path) -> None:
     model = LlamaCppLLM(truncated_gguf)
-    with (
-        caplog.at_level(logging.ERROR, logger="reverie.models.llama_cpp"),
-        pytest.raises(ModelError, match="corrupted or incomplete") as raised,
-    ):
+    with pytest.raises(ModelError, match="truncated: its tensors need") as raised:
         model.load()
     assert str(truncated_gguf) in str(raised.value)
-    assert any("corrupted" in record.getMessage() for record in caplog.records)
+    assert not model.is_loaded
+
+
+def test_llama_cpp_s_own_refusal_is_a_model_error_with_its_reason(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A sound header naming an architecture llama.cpp does not know: only it can say no.
+    data = bytearray(BUNDLED_LLM.verify().read_bytes())
+    key = b"general.architecture"
+    start = data.index(key) + len(key) + 4 + 8  # the value's type (u32) and length (u64)
+    assert data[start:start + 5] == b"llama"
+    data[start:start + 5] = b"llamz"
+    alien = tmp_path / "alien.gguf"
+    alien.write_bytes(data)
+    model = LlamaCppLLM(alien)
+    with (
+        caplog.at_level(logging.ERROR, logger="reverie.models.llama_cpp"),
+        pytest.raises(ModelError, match="unknown model architecture: 'llamz'") as raised,
+    ):
+        model.load()
+    assert str(alien) in str(raised.value)
+    assert any("llamz" in record.getMessage() for record in caplog.records)
     assert not model.is_loaded
 
 

@@ -38,6 +38,6 @@ def test_a_broken_llm_is_reported_not_raised(truncated_gguf: Path) -> None:
     broken = checks["llm"]
     assert not broken.ok
     assert broken.sha256_ok is None  # a user-chosen file has no known digest
-    assert "corrupted or incomplete" in (broken.error or "")
+    assert "truncated" in (broken.error or "")
     assert broken.sample is None
     assert checks["embedder"].ok
