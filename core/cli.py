@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reverie.core import cli_consolidate, cli_memory, cli_sources
+from reverie.core import cli_consolidate, cli_memory, cli_models, cli_sources
 from reverie.core.compose import open_reverie
 from reverie.core.config import resolve_data_dir
 from reverie.core.errors import BadInput, Cancelled, EnvironmentProblem, PassphraseRequired
@@ -30,6 +30,7 @@ EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 COMMANDS = (
     "import", "extract", "search", "export", "stats", "doctor", "backup", "restore",
     *cli_memory.COMMANDS, *cli_sources.COMMANDS, *cli_consolidate.COMMANDS,
+    *cli_models.COMMANDS,
 )
 
 
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_memory.add_commands(sub, common)
     cli_sources.add_commands(sub, common)
     cli_consolidate.add_commands(sub, common)
+    cli_models.add_commands(sub, common)
     return parser
 
 
@@ -133,6 +135,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_doctor(args.data_dir, as_json=args.json)
     if args.command == "restore":
         return _restore(args)
+    if args.command in cli_models.COMMANDS:
+        return cli_models.run_command(args)
     if args.command == "search":
         _check_search_args(args)
     cancel = threading.Event()
@@ -146,11 +150,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise Cancelled("interrupted") from None
     finally:
         reverie.close()
-        # Free the model now: left to interpreter shutdown, llama-cpp's finaliser runs
+        # Free the models now: left to interpreter shutdown, llama-cpp's finaliser runs
         # after its own module is torn down and prints a traceback.
-        close_model = getattr(reverie.llm, "close", None)
-        if callable(close_model):
-            close_model()
+        for model in reverie.models.distinct():
+            close_model = getattr(model, "close", None)
+            if callable(close_model):
+                close_model()
 
 
 def _run(reverie: Reverie, args: argparse.Namespace, cancel: threading.Event) -> int:

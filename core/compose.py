@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import os
 
-from reverie.core.config import Settings, resolve_data_dir
+from reverie.core.config import Settings, resolve_config_dir, resolve_data_dir
 from reverie.core.service import Reverie
 from reverie.core.store.keys import Unlocker, default_unlocker
 from reverie.core.store.store import Store
-from reverie.models.base import LLM, Embedder
+from reverie.models.base import LLM, Embedder, RoleModels
 
 log = logging.getLogger("reverie.compose")
 
@@ -17,12 +17,13 @@ log = logging.getLogger("reverie.compose")
 def open_reverie(
     data_dir: str | os.PathLike[str] | None = None,
     *,
-    llm: LLM | None = None,
+    llm: LLM | RoleModels | None = None,
     embedder: Embedder | None = None,
     settings: Settings | None = None,
     unlocker: Unlocker | None = None,
 ) -> Reverie:
-    """Open Reverie on a data directory with the given (or the bundled) models.
+    """Open Reverie on a data directory with the given models, or else those the
+    model registry (`reverie models`) chose for each role.
 
     The ledger's key comes from `unlocker` (default: the OS keyring, else a passphrase
     from `$REVERIE_PASSPHRASE`). Order: data directory → embedder → store (lock, key,
@@ -41,9 +42,10 @@ def open_reverie(
         added, removed = store.reconcile()
         log.info("store open; index reconciled (+%d, -%d)", added, removed)
         if llm is None:
-            from reverie.models import default_llm
+            from reverie.models.registry import ModelRegistry
+            from reverie.models.roles import role_models
 
-            llm = default_llm()
+            llm = role_models(ModelRegistry(resolve_config_dir()))
     except BaseException:
         store.close()
         raise

@@ -10,6 +10,7 @@ import platformdirs
 
 APP_NAME = "Reverie"
 DATA_DIR_ENV = "REVERIE_DATA_DIR"
+CONFIG_DIR_ENV = "REVERIE_CONFIG_DIR"
 
 
 def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -20,6 +21,21 @@ def resolve_data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
     if from_env:
         return Path(from_env).expanduser().resolve()
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def resolve_config_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Where this machine's choices live (the models added and chosen): `explicit`,
+    else `$REVERIE_CONFIG_DIR`, else the platform's user config folder.
+
+    Apart from the data directory on purpose: a model file belongs to the machine,
+    and a throwaway demo store or a restored backup keeps the user's models.
+    """
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    from_env = os.environ.get(CONFIG_DIR_ENV)
+    if from_env:
+        return Path(from_env).expanduser().resolve()
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,12 @@ import json
 import os
 from typing import Any
 
-from reverie.core.config import resolve_data_dir
+from reverie.core.config import resolve_config_dir, resolve_data_dir
 from reverie.core.store.keys import KEY_FILE, read_recipes, secure_keyring
 from reverie.models import check_models, cpu_count, gpu_offload_supported, ram_total_bytes
+from reverie.models.devices import Device, list_devices
 from reverie.models.doctor import ModelCheck
+from reverie.models.registry import BUNDLED_ID, ModelRegistry
 
 
 def keyring_backend() -> str:
@@ -53,7 +55,7 @@ def _check_json(check: ModelCheck) -> dict[str, Any]:
         "path": str(check.path) if check.path else None,
         "sha256_ok": check.sha256_ok, "ok": check.ok, "error": check.error,
         "load_seconds": check.load_seconds, "sample": check.sample, "sample_ms": check.sample_ms,
-        "gpu_offload": check.gpu_offload,
+        "gpu_offload": check.gpu_offload, "placement": check.placement, "notice": check.notice,
     }
 
 
@@ -67,18 +69,38 @@ def _check_lines(check: ModelCheck) -> list[str]:
     if check.sample is not None:
         timing = f" ({check.sample_ms:.0f} ms)" if check.sample_ms is not None else ""
         lines.append(f"  sample:   {check.sample}{timing}")
+    if check.placement is not None:
+        lines.append(f"  placed:   {check.placement}")
+    if check.notice is not None:
+        lines.append(f"  notice:   {check.notice}")
     if check.error:
         lines.append(f"  error:    {check.error}")
     return lines
 
 
+def _device_json(device: Device) -> dict[str, Any]:
+    return {"name": device.name, "description": device.description, "kind": device.kind,
+            "free_bytes": device.free_bytes, "total_bytes": device.total_bytes}
+
+
+def _device_line(device: Device) -> str:
+    return (f"  {device.name} ({device.kind}): {device.description}, "
+            f"{device.free_bytes / 2**30:.1f} of {device.total_bytes / 2**30:.1f} GiB free")
+
+
 def run_doctor(data_dir: str | os.PathLike[str] | None, *, as_json: bool = False) -> int:
     """Print the report; exit code 0 when every model works, 1 otherwise."""
-    checks = check_models()
+    registry = ModelRegistry(resolve_config_dir())
+    roles = registry.roles()
+    chosen = [registry.get(i) for i in dict.fromkeys(roles.values()) if i != BUNDLED_ID]
+    checks = check_models(added=chosen)
     ram = ram_total_bytes()
     data = data_dir_report(data_dir)
+    found = list_devices()
     report: dict[str, Any] = {
         "models": [_check_json(c) for c in checks],
+        "roles": roles,
+        "devices": [_device_json(d) for d in found],
         "gpu_offload": gpu_offload_supported(),
         "cpus": cpu_count(),
         "ram_gib": round(ram / 2**30, 1) if ram else None,
@@ -90,8 +112,10 @@ def run_doctor(data_dir: str | os.PathLike[str] | None, *, as_json: bool = False
     else:
         for check in checks:
             print("\n".join(_check_lines(check)))
-        print(f"GPU offload: {'yes' if report['gpu_offload'] else 'no'}"
+        print("roles: " + ", ".join(f"{role} {model}" for role, model in roles.items()))
+        print(f"GPU offload: {'yes' if report['gpu_offload'] else 'no'} in this llama-cpp build"
               f"  (CPUs: {report['cpus']}, RAM: {report['ram_gib']} GiB)")
+        print("devices:\n" + "\n".join(_device_line(d) for d in found))
         state = f"{data['ledger_bytes']} bytes of ledger" if data["exists"] else "not created yet"
         if data["locked_with"]:
             state += f", encrypted, key from the {data['locked_with']}"

@@ -37,7 +37,7 @@ from reverie.core.store.exchange_format import is_exchange_file
 from reverie.core.store.keys import Unlocker
 from reverie.core.store.store import Store
 from reverie.core.types import Changes, DayCount, Excerpt, Hit, ImportReport, TimelineItem
-from reverie.models.base import LLM, Embedder, TokenCallback
+from reverie.models.base import LLM, Embedder, RoleModels, TokenCallback
 
 log = logging.getLogger("reverie.service")
 
@@ -48,22 +48,46 @@ EXPORT_VERSION = 1
 class Reverie:
     """Import, extract, search, browse and chat over one data directory."""
 
-    def __init__(self, store: Store, llm: LLM, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, llm: LLM | RoleModels, embedder: Embedder, settings: Settings
+    ) -> None:
+        """Serve `store` with `llm` (one model for every job, or one per role)."""
         self.store = store
-        self.llm = llm
+        self._models = llm if isinstance(llm, RoleModels) else RoleModels.same(llm)
         self.embedder = embedder
         self.settings = settings
         self._searcher = Searcher(store, embedder, settings)
-        self._extractor = Extractor(store, llm, embedder, settings)
-        self._chat = ChatService(store, self._searcher, llm, embedder, settings)
+        self._extractor = Extractor(store, self._models.extraction, embedder, settings)
+        self._chat = ChatService(store, self._searcher, self._models.chat, embedder, settings)
         self._isolated = IsolatedParser()
         self.memories = MemoryEditor(store, embedder)
         """Add, edit, pin, archive, supersede, undo and forget memories."""
         self.capture = Capture(store, embedder, self.memories, self._isolated,
                                settings.max_file_bytes)
         """Watched folders and exports: add, pause, remove, scan, watch in the background."""
-        self.consolidation = Consolidator(store, llm, embedder)
+        self.consolidation = Consolidator(store, self._models.consolidation, embedder)
         """Sleep-time consolidation: run (or dry-run), list runs, undo, decide proposals."""
+
+    @property
+    def llm(self) -> LLM:
+        """The chat model."""
+        return self._models.chat
+
+    @property
+    def models(self) -> RoleModels:
+        """The language model of each job."""
+        return self._models
+
+    def use_models(self, models: RoleModels) -> list[LLM]:
+        """Switch every job to `models` (work under way finishes on its model); returns
+        the models no longer used, for the caller to close once that work is done."""
+        self._extractor.use_model(models.extraction)
+        self._chat.use_model(models.chat)
+        self.consolidation.use_model(models.consolidation)
+        kept = {id(m) for m in models.distinct()}
+        dropped = [m for m in self._models.distinct() if id(m) not in kept]
+        self._models = models
+        return dropped
 
     @property
     def data_dir(self) -> Path:

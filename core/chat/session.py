@@ -83,6 +83,10 @@ class ChatService:
         self._embedder = embedder
         self._settings = settings
 
+    def use_model(self, llm: LLM) -> None:
+        """Answer with `llm` from the next message on."""
+        self._llm = llm
+
     def new_conversation(self) -> Conversation:
         """Start a conversation named after the moment it began (unique in the store)."""
         base = f"Chat {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M:%S')}"

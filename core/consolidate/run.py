@@ -60,6 +60,10 @@ class Consolidator:
         self._embedder = embedder
         self._lock = threading.Lock()
 
+    def use_model(self, llm: LLM | None) -> None:
+        """Write summaries with `llm` from the next run on."""
+        self._llm = llm
+
     def plan(self, now: datetime | None = None) -> list[PlannedChange]:
         """What a run would do now, journaled keys left out."""
         moment = now or datetime.now(UTC)

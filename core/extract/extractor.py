@@ -114,6 +114,10 @@ class Extractor:
         self._generated_tokens = 0
         self._generation_seconds = 0.0
 
+    def use_model(self, llm: LLM) -> None:
+        """Extract with `llm` from the next turn on (a run under way keeps its model)."""
+        self._llm = llm
+
     def pending(
         self, episode_ids: tuple[str, ...] | None = None, *, retry_deferred: bool = False
     ) -> list[Any]:

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from reverie.models import BUNDLED_LLM, LLM, Embedder, LlamaCppLLM, OnnxEmbedder
+from reverie.models import BUNDLED_LLM, LLM, Embedder, LlamaCppLLM, OnnxEmbedder, devices, hardware
+from reverie.models.devices import Device
+
+GIB = 1024**3
+CPU = Device("CPU", "AMD EPYC", "cpu", free_bytes=24 * GIB, total_bytes=24 * GIB)
+# What ggml_backend_dev_memory reported on a laptop's 4 GB GPU with a desktop running.
+RTX_3050_4GB = Device("CUDA0", "NVIDIA GeForce RTX 3050 Laptop GPU", "gpu",
+                      free_bytes=3_613_392_896, total_bytes=4_294_443_008)
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +43,11 @@ def truncated_gguf(tmp_path: Path) -> Path:
     with BUNDLED_LLM.locate().open("rb") as source:
         target.write_bytes(source.read(5_000_000))
     return target
+
+
+@pytest.fixture
+def recorded_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A llama-cpp build with GPU offload and a 4 GB laptop GPU, as the real API would
+    report them; loads still run for real (a CPU build ignores the layer count)."""
+    monkeypatch.setattr(hardware, "gpu_offload_supported", lambda: True)
+    monkeypatch.setattr(devices, "list_devices", lambda: [CPU, RTX_3050_4GB])

@@ -24,6 +24,7 @@ from reverie.models.placement import (
     fallback_layers,
     plan_placement,
 )
+from tests.models.conftest import CPU, RTX_3050_4GB
 
 GIB = 1024**3
 
@@ -40,13 +41,10 @@ LLAMA_8B = GgufInfo(
 # What ggml_backend_dev_memory reported on three laptops' GPUs with a desktop running.
 RTX_3060_LAPTOP = Device("CUDA0", "NVIDIA GeForce RTX 3060 Laptop GPU", "gpu",
                          free_bytes=5_637_144_576, total_bytes=6_441_926_656)
-RTX_3050_4GB = Device("CUDA0", "NVIDIA GeForce RTX 3050 Laptop GPU", "gpu",
-                      free_bytes=3_613_392_896, total_bytes=4_294_443_008)
 MX450_2GB = Device("CUDA0", "NVIDIA GeForce MX450", "gpu",
                    free_bytes=1_832_910_848, total_bytes=2_147_483_648)
 IRIS_XE = Device("Vulkan0", "Intel(R) Iris(R) Xe Graphics", "igpu",
                  free_bytes=7_900_000_000, total_bytes=8_300_000_000)
-CPU = Device("CPU", "AMD EPYC", "cpu", free_bytes=24 * GIB, total_bytes=24 * GIB)
 
 
 def _budget(device: Device) -> int:
@@ -149,12 +147,6 @@ class _FailingGpu:
         if layers > self.limit:
             raise ValueError(self.message)
         return self.real(**kwargs)
-
-
-@pytest.fixture
-def recorded_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hardware, "gpu_offload_supported", lambda: True)
-    monkeypatch.setattr(devices, "list_devices", lambda: [CPU, RTX_3050_4GB])
 
 
 @pytest.mark.usefixtures("recorded_gpu")
