@@ -30,7 +30,7 @@ EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 COMMANDS = (
     "import", "extract", "search", "export", "stats", "doctor", "backup", "restore",
     *cli_memory.COMMANDS, *cli_sources.COMMANDS, *cli_consolidate.COMMANDS,
-    *cli_models.COMMANDS,
+    *cli_models.COMMANDS, *cli_models.STORE_COMMANDS,
 )
 
 
@@ -190,6 +190,8 @@ def _run(reverie: Reverie, args: argparse.Namespace, cancel: threading.Event) ->
         cli_consolidate.run_command(reverie, args, ProgressPrinter(), cancel)
     elif args.command in cli_memory.COMMANDS:
         cli_memory.run_command(reverie, args, ProgressPrinter())
+    elif args.command in cli_models.STORE_COMMANDS:
+        cli_models.reembed(reverie, ProgressPrinter(), cancel)
     elif args.command == "stats":
         counts = reverie.counts()
         print(json.dumps(counts) if args.json else

@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
 from reverie.core.config import resolve_config_dir
 from reverie.core.errors import BadInput, ModelError
+from reverie.core.jobs import Progress
+from reverie.core.service import Reverie
 from reverie.models import hardware
 from reverie.models.placement import GIB, Placement
-from reverie.models.registry import ROLES, ModelEntry, ModelRegistry
-from reverie.models.roles import plan_for
+from reverie.models.registry import EMBEDDER, MINILM_ID, ROLES, ModelEntry, ModelRegistry
+from reverie.models.roles import embedder_for, plan_for
 
 COMMANDS = ("models",)
+STORE_COMMANDS = ("reembed",)
+"""Commands of this module that work on an open store."""
 MIB = 1024 * 1024
 
 
@@ -34,13 +39,26 @@ def add_commands(sub: Any, common: list[argparse.ArgumentParser]) -> None:
     add.add_argument("--use", action="append", default=[], metavar="ROLE",
                      choices=[*ROLES, "all"], help="also choose it for ROLE; repeatable")
     use = actions.add_parser("use", help="choose the model for a role")
-    use.add_argument("role", choices=[*ROLES, "all"])
+    use.add_argument("role", choices=[*ROLES, "all", EMBEDDER])
     use.add_argument("model", metavar="MODEL")
     remove = actions.add_parser("remove", help="forget an added model (the file stays)")
     remove.add_argument("model", metavar="MODEL")
     layers = actions.add_parser("gpu-layers", help="how many layers go to the GPU")
     layers.add_argument("model", metavar="MODEL")
     layers.add_argument("layers", metavar="auto|all|N")
+    sub.add_parser("reembed", parents=common,
+                   help="embed everything again with the chosen embedder (resumable)")
+
+
+def reembed(reverie: Reverie, progress: Progress, cancel: threading.Event) -> None:
+    """`reverie reembed`: move the store to the embedder `models use embedder` chose."""
+    target = embedder_for(ModelRegistry(resolve_config_dir()).embedder())
+    if reverie.store.embedding_model == target.name and reverie.reembed_pending() is None:
+        print(f"every item is already embedded with {target.name}; nothing to do")
+        return
+    report = reverie.reembed(target, progress=progress, cancel=cancel)
+    print(f"search now uses {report.model}: {report.embedded} items embedded by this run, "
+          f"{report.total} in the store")
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -53,6 +71,9 @@ def run_command(args: argparse.Namespace) -> int:
         registry.use(args.role, args.model)
         chosen = "every role" if args.role == "all" else f"the {args.role} role"
         print(f"{args.model} now does {chosen}")
+        if args.role == EMBEDDER:
+            print("  run `reverie reembed` (or open the app) to embed your memories with it;"
+                  " search uses the old embedder until that is done")
     elif action == "remove":
         freed = registry.remove(args.model)
         back = f"; {', '.join(freed)} went back to the bundled model" if freed else ""
@@ -95,10 +116,15 @@ def _list(registry: ModelRegistry, *, as_json: bool) -> None:
     entries = registry.entries()
     if as_json:
         rows = [_entry_json(e, [r for r, m in roles.items() if m == e.id]) for e in entries]
-        print(json.dumps({"models": rows, "roles": roles}, indent=1))
+        embedder = registry.embedder()
+        print(json.dumps({"models": rows, "roles": roles,
+                          EMBEDDER: embedder.id if embedder else None}, indent=1))
         return
+    embedder = registry.embedder()
     for entry in entries:
         used = [role for role, chosen in roles.items() if chosen == entry.id]
+        if embedder is not None and embedder.id == entry.id:
+            used.append(EMBEDDER)
         print(f"{entry.id}{'  (bundled)' if entry.bundled else ''}"
               f"{'  [' + ', '.join(used) + ']' if used else ''}")
         print(f"  {entry.name}: {entry.architecture}, {_params(entry.parameters)} parameters,"
@@ -110,6 +136,8 @@ def _list(registry: ModelRegistry, *, as_json: bool) -> None:
             print(f"  GPU layers: {layers} (set with reverie models gpu-layers)")
         problem = entry.problem
         print(f"  {'PROBLEM: ' + problem if problem else 'memory: ' + _fit(entry)}")
+    if embedder is None:
+        print(f"{EMBEDDER}: {MINILM_ID}, all-MiniLM-L6-v2 int8 (bundled)")
     available = hardware.ram_available_bytes()
     if available is not None:
         print(f"RAM available now: {available / GIB:.1f} GiB")

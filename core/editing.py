@@ -11,6 +11,7 @@ import threading
 import uuid
 from datetime import datetime
 
+from reverie.core.embedding import pinned
 from reverie.core.errors import BadInput
 from reverie.core.jobs import Progress, no_progress
 from reverie.core.store import edits, records
@@ -46,12 +47,13 @@ class MemoryEditor:
             valid_from=valid_from, confidence=1.0, trust="user", episode_ids=(),
             user_edited=True,
         )
-        vector = self._embedder.embed([clean])[0]
+        model = pinned(self._embedder)
+        vector = model.embed([clean])[0]
         batch = records.new_batch_id()
         with self._store.ledger.transaction() as conn:
             records.ensure_batch(conn, batch, Actor.USER, "added by you")
             records.insert_memory(conn, memory, batch, Actor.USER)
-            records.store_vector(conn, memory.id, self._embedder.name, vector)
+            records.store_vector(conn, memory.id, model.name, vector)
         self._store.sync_index()
         return memory.id, Changes(memories_added=1, days=frozenset({day_of(valid_from)}))
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from reverie.core import reembed as reembedding
 from reverie.core.capture.importer import import_file
 from reverie.core.capture.isolation import IsolatedParser
 from reverie.core.capture.watching import Capture, SourceStatus
@@ -25,6 +26,7 @@ from reverie.core.consolidate import journal
 from reverie.core.consolidate.describe import describe
 from reverie.core.consolidate.run import Consolidator, RunReport
 from reverie.core.editing import MemoryEditor
+from reverie.core.embedding import SwitchableEmbedder
 from reverie.core.errors import BadInput
 from reverie.core.extract.extractor import ExtractionResult, Extractor, QueueStatus
 from reverie.core.jobs import Progress, no_progress
@@ -54,6 +56,9 @@ class Reverie:
         """Serve `store` with `llm` (one model for every job, or one per role)."""
         self.store = store
         self._models = llm if isinstance(llm, RoleModels) else RoleModels.same(llm)
+        # Everything below holds the switchable embedder, so that a re-embedding can
+        # move them all to a new model in one step.
+        embedder = SwitchableEmbedder(embedder)
         self.embedder = embedder
         self.settings = settings
         self._searcher = Searcher(store, embedder, settings)
@@ -77,6 +82,21 @@ class Reverie:
     def models(self) -> RoleModels:
         """The language model of each job."""
         return self._models
+
+    def reembed_pending(self) -> str | None:
+        """The embedder an unfinished re-embedding was moving to, if any."""
+        return reembedding.pending_target(self.store)
+
+    def reembed(
+        self, target: Embedder, *, progress: Progress = no_progress,
+        cancel: threading.Event | None = None,
+    ) -> reembedding.ReembedReport:
+        """Embed every item again with `target` and then search with it; resumable.
+
+        Search keeps answering with the current model until the new index is
+        complete (see `core.reembed`). Cancelling keeps what was done.
+        """
+        return reembedding.reembed(self.store, self.embedder, target, progress, cancel)
 
     def use_models(self, models: RoleModels) -> list[LLM]:
         """Switch every job to `models` (work under way finishes on its model); returns

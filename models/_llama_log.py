@@ -29,8 +29,9 @@ _LEVELS = {
 }
 
 # Warnings that say nothing is wrong: Gemma 3's sliding-window cache at full size (what
-# llama-cpp-python asks for), and a vocabulary-only load having no trained context.
-_HARMLESS = ("using full-size SWA cache", "> n_ctx_train (0)")
+# llama-cpp-python asks for), a vocabulary-only load having no trained context, and a
+# decoder used as an embedder having no pooling of its own (we ask for the mean).
+_HARMLESS = ("using full-size SWA cache", "> n_ctx_train (0)", "model default pooling_type is")
 
 _local = threading.local()
 _install_lock = threading.Lock()

@@ -76,6 +76,8 @@ class GgufInfo:
     value_length: int | None
     file_bytes: int
     vocab_size: int | None = None
+    pooling_type: int | None = None
+    """How an embedding model pools its tokens (llama.cpp's enum), when the file says."""
     block_bytes: int = 0
     """Weights of the repeating layers ("blk.N.*"): what GPU offload moves, layer by layer."""
     output_bytes: int = 0
@@ -255,6 +257,7 @@ def _info(path: Path, version: int, metadata: Mapping[str, object], table: _Tens
         key_length=_int(metadata, f"{architecture}.attention.key_length"),
         value_length=_int(metadata, f"{architecture}.attention.value_length"),
         vocab_size=_count(metadata, "tokenizer.ggml.tokens"),
+        pooling_type=_int(metadata, f"{architecture}.pooling_type"),
         file_bytes=size, block_bytes=table.block_bytes, output_bytes=table.output_bytes,
     )
 

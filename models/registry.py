@@ -27,7 +27,7 @@ from reverie.models.bundled import BUNDLED_LLM
 from reverie.models.gguf import GgufInfo, read_gguf
 from reverie.models.llm import check_loadable
 
-__all__ = ["BUNDLED_ID", "ROLES", "ModelEntry", "ModelRegistry"]
+__all__ = ["BUNDLED_ID", "EMBEDDER", "MINILM_ID", "ROLES", "ModelEntry", "ModelRegistry"]
 
 log = logging.getLogger("reverie.models.registry")
 
@@ -35,6 +35,10 @@ FILE_NAME = "models.json"
 FORMAT, VERSION = "reverie-models", 1
 ROLES = ("chat", "extraction", "consolidation")
 """What a language model does: answer in the chat, extract memories, consolidate."""
+EMBEDDER = "embedder"
+"""The role of the model that embeds text for search (bundled MiniLM unless chosen)."""
+MINILM_ID = "minilm-l6-v2"
+"""What `use embedder` calls the bundled MiniLM (an ONNX model, not in the list)."""
 BUNDLED_ID = "smollm2-135m"
 # Encoders embed; they cannot write a reply.
 _NOT_CHAT = frozenset({"bert", "nomic-bert", "nomic-bert-moe", "jina-bert-v2", "t5encoder",
@@ -57,6 +61,8 @@ class ModelEntry:
     mtime_ns: int
     added: str
     bundled: bool = False
+    can_chat: bool = True
+    """False for an embedding-only model (BERT family): it may only embed."""
     gpu_layers: int | None = None
     """The user's GPU layer count; None chooses from free memory at each load."""
 
@@ -123,13 +129,11 @@ class ModelRegistry:
         """Check `path`'s header and add it; returns the entry and what the header said.
 
         Refused, with the reason and nothing changed: a file that is not a readable
-        GGUF model (`ModelError`), an embedding-only model, a file already added.
+        GGUF model or that llama.cpp cannot open (`ModelError`), a file already added.
+        An embedding-only model is added for the embedder role alone.
         """
         resolved = Path(path).expanduser().resolve()
         info = read_gguf(resolved)
-        if info.architecture in _NOT_CHAT:
-            raise BadInput(f"{resolved}: a {info.architecture} model embeds text; it "
-                           "cannot chat, extract or consolidate")
         check_loadable(resolved)
         stat = resolved.stat()
         with self._lock:
@@ -145,6 +149,7 @@ class ModelRegistry:
                 has_chat_template=info.chat_template is not None,
                 file_bytes=stat.st_size, mtime_ns=stat.st_mtime_ns,
                 added=datetime.now(UTC).isoformat(timespec="seconds"),
+                can_chat=info.architecture not in _NOT_CHAT,
             )
             data.setdefault("models", []).append(_stored(entry))
             self._write(data)
@@ -163,21 +168,53 @@ class ModelRegistry:
             roles = data.get("roles", {})
             freed = [role for role, chosen in roles.items() if chosen == model_id]
             data["roles"] = {r: m for r, m in roles.items() if m != model_id}
+            if data.get(EMBEDDER) == model_id:
+                freed.append(EMBEDDER)
+                del data[EMBEDDER]
             self._write(data)
         return freed
 
     def use(self, role: str, model_id: str) -> None:
-        """Choose `model_id` for `role` ("all" for every role); kept across restarts."""
+        """Choose `model_id` for `role` ("all" for every language-model role, EMBEDDER
+        for search, where MINILM_ID is the bundled default); kept across restarts."""
+        if role == EMBEDDER:
+            self._use_embedder(model_id)
+            return
         roles = list(ROLES) if role == "all" else [role]
         for each in roles:
             _check_role(each)
-        entry = self.get(model_id)
-        if entry.problem is not None:
-            raise BadInput(f"{model_id} cannot be used: {entry.problem}")
+        entry = self._usable(model_id)
+        if not entry.can_chat:
+            raise BadInput(f"{model_id} is an embedding model ({entry.architecture}): it "
+                           f"can only be the {EMBEDDER}")
         with self._lock:
             data = self._read()
             data.setdefault("roles", {}).update(dict.fromkeys(roles, model_id))
             self._write(data)
+
+    def embedder(self) -> ModelEntry | None:
+        """The model chosen to embed text, or None for the bundled MiniLM."""
+        with self._lock:
+            data = self._read()
+        chosen = data.get(EMBEDDER)
+        return next((e for e in self._entries(data) if e.id == chosen), None)
+
+    def _use_embedder(self, model_id: str) -> None:
+        if model_id != MINILM_ID:
+            self._usable(model_id)
+        with self._lock:
+            data = self._read()
+            if model_id == MINILM_ID:
+                data.pop(EMBEDDER, None)
+            else:
+                data[EMBEDDER] = model_id
+            self._write(data)
+
+    def _usable(self, model_id: str) -> ModelEntry:
+        entry = self.get(model_id)
+        if entry.problem is not None:
+            raise BadInput(f"{model_id} cannot be used: {entry.problem}")
+        return entry
 
     def set_gpu_layers(self, model_id: str, layers: int | None) -> None:
         """Fix how many layers of `model_id` go to the GPU (None: choose each load)."""
@@ -247,7 +284,8 @@ class ModelRegistry:
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise BadInput(f"no role called {role!r}; the roles are: {', '.join(ROLES)} (or all)")
+        raise BadInput(f"no role called {role!r}; the roles are: {', '.join(ROLES)}, "
+                       f"{EMBEDDER} (or all)")
 
 
 def _unique_id(name: str, taken: set[str]) -> str:

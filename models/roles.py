@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from reverie.core.errors import ModelError
 from reverie.models import devices, hardware
-from reverie.models.base import RoleModels
+from reverie.models.base import Embedder, RoleModels
+from reverie.models.embedder import MINILM_NAME, default_embedder
 from reverie.models.gguf import read_gguf
+from reverie.models.gguf_embedder import GgufEmbedder
 from reverie.models.llm import DEFAULT_CONTEXT, LlamaCppLLM, default_llm
 from reverie.models.placement import Placement, plan_placement
 from reverie.models.registry import ModelEntry, ModelRegistry
 
-__all__ = ["plan_for", "role_models"]
+__all__ = ["embedder_for", "embedder_named", "plan_for", "role_models"]
 
 
 def role_models(registry: ModelRegistry, *, n_ctx: int = DEFAULT_CONTEXT) -> RoleModels:
@@ -48,3 +53,25 @@ def plan_for(entry: ModelEntry, *, n_ctx: int = DEFAULT_CONTEXT) -> Placement:
     return plan_placement(info, context, devices.list_devices(),
                           offload_supported=hardware.gpu_offload_supported(),
                           requested=entry.gpu_layers)
+
+
+def embedder_for(entry: ModelEntry | None) -> Embedder:
+    """The embedder of `entry` (a GGUF model), or the bundled MiniLM for None."""
+    if entry is None:
+        return default_embedder()
+    return GgufEmbedder(entry.path)
+
+
+def embedder_named(registry: ModelRegistry, name: str) -> Embedder:
+    """The embedder whose vectors are called `name`: the bundled MiniLM or an added
+    GGUF model. `ModelError` when no model this machine has makes them."""
+    if name == MINILM_NAME:
+        return default_embedder()
+    for entry in registry.entries():
+        if Path(entry.path).stem == name and entry.problem is None:
+            return GgufEmbedder(entry.path)
+    raise ModelError(
+        f"This store's search index was made by the embedding model {name!r}, which is "
+        "not among this machine's models (reverie models): add it back, or choose an "
+        "embedder and run reverie reembed"
+    )

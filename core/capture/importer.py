@@ -19,7 +19,7 @@ from reverie.core.capture.isolation import IsolatedParser
 from reverie.core.capture.parsed import ParsedFile, Trust
 from reverie.core.capture.reading import format_of, parse_bytes, read_file
 from reverie.core.capture.sync import SourcePlan, apply_plan, plan_source
-from reverie.core.embedding import embed_in_batches
+from reverie.core.embedding import embed_in_batches, pinned
 from reverie.core.errors import BadInput
 from reverie.core.jobs import Progress, check_cancel, no_progress
 from reverie.core.store import records
@@ -89,6 +89,7 @@ def write_parsed(
     plans = [plan_source(store.ledger, source, trust) for source in parsed.sources]
     _refuse_conflicts(parsed.path, plans)
     adds = [episode for plan in plans for episode in plan.add]
+    embedder = pinned(embedder)
     vectors = embed_in_batches(embedder, [f"{e.speaker}: {e.text}" for e in adds], progress,
                                cancel, "embedding")
     check_cancel(cancel)

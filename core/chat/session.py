@@ -14,6 +14,7 @@ from reverie.core.chat.commands import ChatProposal
 from reverie.core.chat.prompt import build_chat_prompt, trim_answer
 from reverie.core.chat.support import attribute, has_support, is_question
 from reverie.core.config import Settings
+from reverie.core.embedding import pinned
 from reverie.core.errors import BadInput
 from reverie.core.retrieve.search import Searcher
 from reverie.core.store import records
@@ -204,13 +205,14 @@ class ChatService:
             speaker=speaker, text=text, time=when,
             text_sha256=hashlib.sha256(f"{speaker}\0{text}".encode()).hexdigest(),
         )
-        vector = self._embedder.embed([f"{speaker}: {text}"])[0]
+        model = pinned(self._embedder)
+        vector = model.embed([f"{speaker}: {text}"])[0]
         with self._store.ledger.transaction() as conn:
             records.ensure_source(
                 conn, conversation.source_id, CHAT_SOURCE_KIND, conversation.name, "user"
             )
             records.insert_episode(conn, conversation.source_id, episode)
-            records.store_vector(conn, episode.id, self._embedder.name, vector)
+            records.store_vector(conn, episode.id, model.name, vector)
             if extracted:
                 records.mark_extracted(conn, [episode.id])
         self._store.sync_index()

@@ -15,6 +15,7 @@ from typing import Any
 
 from reverie.core.consolidate.journal import ChangeState, JournalChange, mark
 from reverie.core.consolidate.plan import summary_id
+from reverie.core.embedding import pinned
 from reverie.core.store import edits, records
 from reverie.core.store.records import NewMemory, now_utc
 from reverie.core.types import Actor, MemoryKind, MemoryStatus
@@ -134,7 +135,8 @@ def _summary(conn: Any, change: JournalChange, batch: str, embedder: Embedder,
         episode_ids=tuple(episodes),
     )
     records.insert_memory(conn, memory, batch, Actor.CONSOLIDATOR)
-    records.store_vector(conn, new_id, embedder.name, embedder.embed([summary.text])[0])
+    model = pinned(embedder)
+    records.store_vector(conn, new_id, model.name, model.embed([summary.text])[0])
     conn.executemany("INSERT OR IGNORE INTO memory_links (from_id, relation, to_id)"
                      " VALUES (?, 'summarises', ?)", [(new_id, m) for m in alive])
     replaced = change.payload.get("replaces")

@@ -100,7 +100,7 @@ def plan_merges(store: Store, memos: list[Memo], since_ts: float | None) -> list
         vector = _vector(store, memo.id)
         if vector is None:
             continue
-        for other_id, distance in store.index.nearest(vector, NEIGHBOURS, kind="memory"):
+        for other_id, distance in store.nearest(vector, NEIGHBOURS, kind="memory"):
             other = by_id.get(other_id)
             similarity = 1.0 - distance
             if other is None or other.id == memo.id or similarity < MERGE_SIMILARITY:

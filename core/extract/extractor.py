@@ -32,6 +32,7 @@ from reverie.core.capture.formats.claude import SPEAKERS as CLAUDE_SPEAKERS
 from reverie.core.capture.parsed import Trust
 from reverie.core.chat.session import ASSISTANT_SPEAKER, USER_SPEAKER
 from reverie.core.config import Settings
+from reverie.core.embedding import pinned
 from reverie.core.errors import Cancelled
 from reverie.core.extract import clauses, statements
 from reverie.core.extract.dating import date_statement, spoken_date
@@ -287,12 +288,13 @@ class Extractor:
             )
 
     def _commit(self, row: Any, found: list[_Memory], batch: str, tally: _Tally) -> Changes:
-        vectors = self._embedder.embed([m.text for m in found]) if found else np.zeros((0, 1))
+        model = pinned(self._embedder)
+        vectors = model.embed([m.text for m in found]) if found else np.zeros((0, 1))
         participants = self._participants(row["source_id"])
         added: list[tuple[NewMemory, Any, _Memory]] = []
         restated: list[str] = []
         for memory, vector in zip(found, vectors, strict=True):
-            existing = find_restated(self._store, memory.statement.about, vector)
+            existing = find_restated(self._store, memory.statement.about, vector, model.name)
             if existing is not None:
                 restated.append(existing)
                 continue
@@ -302,11 +304,11 @@ class Extractor:
             if added or restated:
                 records.ensure_batch(conn, batch, Actor.EXTRACTOR, "extraction")
             for memory_id in restated:
-                if cite_again(conn, memory_id, row["id"], batch, self._embedder):
+                if cite_again(conn, memory_id, row["id"], batch, model):
                     tally.restated += 1
             for new, vector, memory in added:
                 records.insert_memory(conn, new, batch, Actor.EXTRACTOR)
-                records.store_vector(conn, new.id, self._embedder.name, vector)
+                records.store_vector(conn, new.id, model.name, vector)
                 link_entities(conn, new.id, find_entities(
                     memory.text, row["text"], new.about, participants, USER_SPEAKER,
                 ))

@@ -23,9 +23,10 @@ NEIGHBOURS = 8
 CONFIDENCE_GAIN = 0.25  # of the distance left to 1, per restatement
 
 
-def find_restated(store: Store, about: str, vector: np.ndarray) -> str | None:
-    """The active memory about `about` that a statement with `vector` restates, if any."""
-    near = store.index.nearest(vector, NEIGHBOURS, kind="memory")
+def find_restated(store: Store, about: str, vector: np.ndarray, model: str) -> str | None:
+    """The active memory about `about` that a statement with `vector` (made by `model`)
+    restates, if any."""
+    near = store.nearest(vector, NEIGHBOURS, kind="memory", model=model)
     close = [item_id for item_id, distance in near if 1.0 - distance >= RESTATE_SIMILARITY]
     if not close:
         return None

@@ -24,13 +24,14 @@ def dense_search(
     *,
     max_ts: float | None = None,
     span: tuple[float, float] | None = None,
+    model: str | None = None,
 ) -> list[tuple[str, float]]:
     """The `limit` nearest items of both families as (id, cosine similarity), best first.
 
     One query for episodes and memories alike: a metadata filter per family would make
     Chroma scan its metadata table on every search.
     """
-    found = store.index.nearest(vector, limit, max_ts=max_ts, span=span)
+    found = store.nearest(vector, limit, max_ts=max_ts, span=span, model=model)
     return [(item_id, 1.0 - distance) for item_id, distance in found]
 
 

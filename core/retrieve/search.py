@@ -18,6 +18,7 @@ from datetime import datetime
 import numpy as np
 
 from reverie.core.config import Settings
+from reverie.core.embedding import pinned
 from reverie.core.errors import BadInput
 from reverie.core.retrieve.dense import dense_search, is_memory_id, with_turn_context
 from reverie.core.retrieve.fusion import reciprocal_rank_fusion
@@ -102,9 +103,10 @@ class Searcher:
         filters = filters or SearchFilters()
         plan = self._plan(query, as_of, options)
         max_ts = to_ts(as_of) if as_of is not None else None
-        vector = self._embedder.embed([query])[0]
+        model = pinned(self._embedder)
+        vector = model.embed([query])[0]
         lists = self._candidates(plan, vector, k=k, max_ts=max_ts, filters=filters,
-                                 options=options)
+                                 options=options, model=model.name)
         rrf_k = self._settings.rrf_k if options.tuned_fusion else CLASSIC_RRF_K
         fused = reciprocal_rank_fusion(lists.rankings, k=rrf_k, weights=lists.weights)
         records = items_by_id(self._store.ledger, [item_id for item_id, _ in fused])
@@ -123,7 +125,7 @@ class Searcher:
 
     def _candidates(
         self, plan: QueryPlan, vector: np.ndarray, *, k: int, max_ts: float | None,
-        filters: SearchFilters, options: RetrievalOptions,
+        filters: SearchFilters, options: RetrievalOptions, model: str,
     ) -> _Lists:
         pool = max(self._settings.candidates_per_list, 3 * k)
         if filters.people or filters.sources or filters.kinds is not None:
@@ -131,7 +133,8 @@ class Searcher:
         span = _span(filters)
         context = self._settings.context_weight if options.context else 0.0
         ledger = self._store.ledger
-        nearest = dense_search(self._store, vector, 2 * pool, max_ts=max_ts, span=span)
+        nearest = dense_search(self._store, vector, 2 * pool, max_ts=max_ts, span=span,
+                               model=model)
         dense_episodes = [pair for pair in nearest if not is_memory_id(pair[0])][:pool]
         dense_memories = [pair for pair in nearest if is_memory_id(pair[0])][:pool]
         if options.context:

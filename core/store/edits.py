@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from reverie.core.embedding import pinned
 from reverie.core.errors import BadInput
 from reverie.core.store import records
 from reverie.core.store.records import fts_rowid, now_utc
@@ -185,7 +186,8 @@ def _reindex_text(conn: Any, memory_id: str, text: str, embed: Embed) -> None:
     records.write_fts_row(conn, rowid, memory_id, ItemKind.MEMORY, text)
     # Vectors of other embedding models would now describe the old text.
     conn.execute("DELETE FROM vectors WHERE item_id = ?", (memory_id,))
-    records.store_vector(conn, memory_id, embed.name, embed.embed([text])[0])
+    model = pinned(embed)
+    records.store_vector(conn, memory_id, model.name, model.embed([text])[0])
     conn.execute("INSERT INTO index_outbox (item_id, op) VALUES (?, 'upsert')", (memory_id,))
 
 

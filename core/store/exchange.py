@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from reverie.core.embedding import embed_in_batches
+from reverie.core.embedding import embed_in_batches, pinned
 from reverie.core.errors import BadInput, InputFileError, StoreError
 from reverie.core.jobs import Progress, check_cancel
 from reverie.core.store import exchange_format as fmt
@@ -198,6 +198,7 @@ def import_jsonl(
     if plan.problems:
         raise InputFileError(str(path), sorted(plan.problems))
     searchable = _searchable(plan)
+    embedder = pinned(embedder)
     vectors = embed_in_batches(
         embedder, [text for _, text in searchable.values()], progress, cancel,
         "embedding turns and memories",

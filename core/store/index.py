@@ -36,6 +36,8 @@ class VectorIndex:
         from chromadb.config import Settings as ChromaSettings
 
         path.mkdir(parents=True, exist_ok=True)
+        self.model = model
+        """The embedding model whose vectors the index holds."""
         try:
             self._client = chromadb.PersistentClient(
                 path=str(path),
@@ -96,9 +98,17 @@ class VectorIndex:
     def nearest(
         self, vector: np.ndarray, n: int, *, max_ts: float | None = None,
         kind: str | None = None, span: tuple[float, float] | None = None,
+        model: str | None = None,
     ) -> list[tuple[str, float]]:
         """The `n` nearest items as (id, cosine distance), optionally only up to `max_ts`,
-        only of one `kind` ("episode", "memory") and only in `span` ([start, end) ts)."""
+        only of one `kind` ("episode", "memory") and only in `span` ([start, end) ts).
+
+        `model` names the model `vector` came from: when it is not this index's (a
+        re-embedding switched indexes in between) nothing is found, rather than
+        comparing vectors of two spaces.
+        """
+        if model is not None and model != self.model:
+            return []
         # Chroma returns fewer than n (none when empty) without complaint, so no count
         # first: that would double the cost of every search.
         filters: list[Any] = []

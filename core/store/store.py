@@ -14,6 +14,7 @@ import logging
 import random
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,9 @@ from reverie.core.store.vault import change_key, open_ledger
 log = logging.getLogger("reverie.store")
 
 INDEX_DIR = "index"
+NEXT_INDEX_DIR = "index-next"  # the index a re-embedding builds, until it takes over
 PROBES = 3
+ACTIVE_EMBEDDER = "embedding_model"  # whose vectors the index holds and queries use
 # Set while the index may still hold vectors of forgotten items (until compaction).
 NEEDS_COMPACTION = "index_needs_compaction"
 
@@ -36,14 +39,20 @@ class Store:
     """Owns a data directory: its lock, its ledger and its vector index."""
 
     def __init__(self, data_dir: Path, embedding_model: str, unlocker: Unlocker) -> None:
+        """Open `data_dir`; a new store's vectors will be `embedding_model`'s.
+
+        A store keeps the embedder its index was built with (`embedding_model` after
+        opening may differ from the one asked for: the caller then needs that one to
+        search, see `core.reembed`).
+        """
         self.data_dir = data_dir
-        self.embedding_model = embedding_model
         self._closed = False
         self._index_lock = threading.Lock()
         self._lock = DataDirLock(data_dir)
         self._lock.acquire()
         try:
             self.ledger = open_ledger(data_dir, unlocker)
+            self.embedding_model = self._active_model(embedding_model)
             self.index = self._open_index()
             if self.meta(NEEDS_COMPACTION):
                 # A forget was interrupted before Chroma's files were compacted.
@@ -51,6 +60,50 @@ class Store:
         except BaseException:
             self._lock.release()
             raise
+
+    def _active_model(self, default: str) -> str:
+        recorded = self.meta(ACTIVE_EMBEDDER)
+        if recorded is None:
+            # Stores from before the key existed: their vectors say whose they are.
+            rows = self.ledger.query("SELECT model FROM vectors LIMIT 1")
+            recorded = str(rows[0]["model"]) if rows else default
+            self.set_meta(ACTIVE_EMBEDDER, recorded)
+        return recorded
+
+    def switch_index(self, model: str, next_index: VectorIndex,
+                     catch_up: Callable[[], None]) -> None:
+        """Make `next_index` (built in NEXT_INDEX_DIR from `model`'s vectors) the index
+        and `model` the store's embedder, at once for every reader and writer.
+
+        `catch_up` runs first under the index lock, with writers' syncs held back: it
+        gives the items added meanwhile their `model` vectors and puts them into
+        `next_index`. A crash at any point leaves a store that opens and searches.
+        """
+        with self._index_lock:
+            catch_up()
+            self.set_meta(ACTIVE_EMBEDDER, model)
+            self.embedding_model = model
+            self.index.close()
+            next_index.close()
+            self._remove_index_files()
+            (self.data_dir / NEXT_INDEX_DIR).rename(self.data_dir / INDEX_DIR)
+            # The outbox stays: its upserts now read `model`'s vectors, its deletes
+            # remove what was forgotten while the next index was being built.
+            self.index = VectorIndex(self.data_dir / INDEX_DIR, model)
+
+    def nearest(
+        self, vector: np.ndarray, n: int, *, max_ts: float | None = None,
+        kind: str | None = None, span: tuple[float, float] | None = None,
+        model: str | None = None,
+    ) -> list[tuple[str, float]]:
+        """`VectorIndex.nearest` on the current index, never on one being replaced.
+
+        Held under the index lock: a rebuild or a re-embedding's switch closes the old
+        index, and a search that had already picked it up would fail.
+        """
+        with self._index_lock:
+            return self.index.nearest(vector, n, max_ts=max_ts, kind=kind, span=span,
+                                      model=model)
 
     def sync_index(self) -> int:
         """Apply pending index changes from the outbox; return how many were applied."""
@@ -182,7 +235,12 @@ class Store:
         if path.exists():
             shutil.rmtree(path)
 
-    def _upsert_from_ledger(self, item_ids: list[str], batch: int = 512) -> None:
+    def _upsert_from_ledger(self, item_ids: list[str]) -> None:
+        self.upsert_into(self.index, item_ids, self.embedding_model)
+
+    def upsert_into(self, index: VectorIndex, item_ids: list[str], model: str,
+                    batch: int = 512) -> None:
+        """Copy `model`'s vectors of `item_ids` from the ledger into `index`."""
         for start in range(0, len(item_ids), batch):
             chunk = item_ids[start : start + batch]
             marks = ",".join("?" * len(chunk))
@@ -193,13 +251,13 @@ class Store:
                 f" LEFT JOIN memories m ON m.id = v.item_id"
                 f" WHERE v.model = ? AND v.item_id IN ({marks})"
                 f" AND (e.id IS NOT NULL OR m.id IS NOT NULL)",
-                [self.embedding_model, *chunk],
+                [model, *chunk],
             )
             if not rows:
                 continue
             entries = [IndexEntry(r["item_id"], r["kind"], float(r["ts"])) for r in rows]
             vectors = np.stack([np.frombuffer(r["vector"], dtype=np.float32) for r in rows])
-            self.index.upsert(entries, vectors)
+            index.upsert(entries, vectors)
 
     def close(self) -> None:
         """Close the index and the ledger and release the data directory; safe twice."""

@@ -9,8 +9,9 @@ import pytest
 
 from reverie.core.errors import BadInput, ModelError
 from reverie.models import BUNDLED_EMBEDDER, BUNDLED_LLM, LlamaCppLLM
-from reverie.models.registry import BUNDLED_ID, ModelRegistry
-from reverie.models.roles import plan_for, role_models
+from reverie.models.gguf_embedder import GgufEmbedder
+from reverie.models.registry import BUNDLED_ID, MINILM_ID, ModelRegistry
+from reverie.models.roles import embedder_for, embedder_named, plan_for, role_models
 
 
 @pytest.fixture
@@ -133,3 +134,26 @@ def test_the_gpu_layer_override_persists_and_reaches_the_load(
         model.close()
     registry.set_gpu_layers(BUNDLED_ID, None)
     assert registry.get(BUNDLED_ID).gpu_layers is None
+
+
+def test_the_embedder_is_chosen_apart_from_the_language_models(
+    registry: ModelRegistry, model_choices: Path, gemma_gguf: Path
+) -> None:
+    assert registry.embedder() is None  # the bundled MiniLM
+    entry, _ = registry.add(gemma_gguf)
+    registry.use("embedder", entry.id)
+    again = ModelRegistry(model_choices)
+    chosen = again.embedder()
+    assert chosen is not None
+    assert chosen.id == entry.id
+    assert set(again.roles().values()) == {BUNDLED_ID}, "the language models did not move"
+    embedder = embedder_for(chosen)
+    assert isinstance(embedder, GgufEmbedder)
+    assert (embedder.name, embedder.dim) == ("gemma-3-270m-q4_k_m", 640)
+    assert embedder_named(again, "gemma-3-270m-q4_k_m").dim == 640
+    assert registry.remove(entry.id) == ["embedder"]
+    assert registry.embedder() is None
+    with pytest.raises(ModelError, match="not among this machine's models"):
+        embedder_named(registry, "gemma-3-270m-q4_k_m")
+    registry.use("embedder", MINILM_ID)
+    assert registry.embedder() is None
