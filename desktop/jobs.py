@@ -11,8 +11,10 @@ import, extraction, consolidation), `Lane.CHAT` (one answer), `Lane.SOURCES` (th
 screen's actions, so that they stay usable during a long import), `Lane.CARE` (the Memory
 care screen's quick actions: undo, review verdicts, preview) and `Lane.STATUS` (quick reads
 that keep a status display current; they never write, and a view skips a refresh rather
-than wait for one). Core serialises the store writer and the model itself; the lanes only
-keep the UI from queueing work the user cannot see.
+than wait for one) and `Lane.EMBED` (a re-embedding after the embedder changed: hours
+on a big store, so it must not hold up imports or extraction). Core serialises the
+store writer and the model itself; the lanes only keep the UI from queueing work the
+user cannot see.
 
 Outcomes: `succeeded(result)`; `cancelled()` when core raised `Cancelled`;
 `failed(message, is_bug)` where an `EnvironmentProblem` is shown as its own message and
@@ -58,6 +60,7 @@ class Lane(enum.Enum):
     SOURCES = "sources"  # add, pause, remove a watched source: quick, beside a long import
     CARE = "care"  # undo a consolidation change, review verdicts, preview: beside long work
     STATUS = "status"  # quick reads for status displays (queue, inbox): never writes
+    EMBED = "embed"  # a re-embedding after the embedder changed: long, beside all else
 
 
 class JobBusy(RuntimeError):

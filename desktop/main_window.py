@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reverie.core.config import resolve_config_dir
 from reverie.core.service import Reverie
 from reverie.core.store.keys import PassphraseRequest
 from reverie.core.types import Changes
@@ -43,12 +44,14 @@ from reverie.desktop.capture_bridge import CaptureBridge, start_capture
 from reverie.desktop.care_view import CarePane
 from reverie.desktop.chat_view import ChatPanel
 from reverie.desktop.jobs import Job, JobRunner, Lane
+from reverie.desktop.models_view import ModelsDialog, Reembedding
 from reverie.desktop.operations import ImportOutcome, import_and_extract
 from reverie.desktop.sleep_bridge import SleepBridge, start_sleep
 from reverie.desktop.sources_view import SourcesPane
 from reverie.desktop.timeline_model import TimelineModel
 from reverie.desktop.timeline_view import TimelinePane
 from reverie.desktop.unlock import PassphraseDialog
+from reverie.models.registry import ModelRegistry
 
 log = logging.getLogger("reverie.desktop.window")
 
@@ -99,6 +102,9 @@ class MainWindow(QMainWindow):
         self.sources = SourcesPane(self.runner)
         self.sleep_bridge = SleepBridge(self.runner, self)
         self.care = CarePane(self.runner, self.sleep_bridge)
+        self.registry = ModelRegistry(resolve_config_dir())
+        self.reembedding = Reembedding(self.runner, self.registry, self)
+        self.models_dialog: ModelsDialog | None = None
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setAccessibleName("Timeline and chat")
@@ -147,6 +153,9 @@ class MainWindow(QMainWindow):
         self.care.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.care.inbox_count_changed.connect(self._show_inbox_count)
         self.chat.citation_opened.connect(self.open_item)
+        self.reembedding.progressed.connect(
+            lambda done, total, what: self.statusBar().showMessage(f"{what}: {done}/{total}"))
+        self.reembedding.ended.connect(lambda text: self.statusBar().showMessage(text, 8000))
 
     def _build_pages(self) -> None:
         """"Opening…", then tabs: the timeline beside the chat, the sources, memory care."""
@@ -198,6 +207,12 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.timeline_view_action)
         view_menu.addAction(self.sources_action)
         view_menu.addAction(self.care_action)
+        self.models_action = QAction("&Models…", self)
+        self.models_action.setShortcut(QKeySequence("Ctrl+Shift+M"))
+        self.models_action.setStatusTip("The models Reverie runs, and which one does each job")
+        self.models_action.triggered.connect(self.show_models)
+        settings_menu = self.menuBar().addMenu("&Settings")
+        settings_menu.addAction(self.models_action)
         chat_menu = self.menuBar().addMenu("&Chat")
         chat_menu.addAction(self.new_chat_action)
 
@@ -256,6 +271,22 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Ready", 5000)
         self.chat.input.setFocus()
         self._start_capture()
+        # Carries on an interrupted re-embedding, or starts one when the embedder was
+        # changed while the app was closed (`reverie models use embedder`).
+        self.reembedding.start()
+
+    def show_models(self) -> ModelsDialog | None:
+        """Open the Models screen (once the store is open)."""
+        if self.runner.facade is None:
+            return None
+        if self.models_dialog is None:
+            self.models_dialog = ModelsDialog(self.runner, self.registry, self.reembedding,
+                                              self)
+        else:
+            self.models_dialog.refresh()
+        self.models_dialog.show()
+        self.models_dialog.activateWindow()
+        return self.models_dialog
 
     def _start_capture(self) -> None:
         job = self.runner.run(

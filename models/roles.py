@@ -14,7 +14,7 @@ from reverie.models.llm import DEFAULT_CONTEXT, LlamaCppLLM, default_llm
 from reverie.models.placement import Placement, plan_placement
 from reverie.models.registry import ModelEntry, ModelRegistry
 
-__all__ = ["embedder_for", "embedder_named", "plan_for", "role_models"]
+__all__ = ["embedder_for", "embedder_name", "embedder_named", "plan_for", "role_models"]
 
 
 def role_models(registry: ModelRegistry, *, n_ctx: int = DEFAULT_CONTEXT) -> RoleModels:
@@ -59,7 +59,12 @@ def embedder_for(entry: ModelEntry | None) -> Embedder:
     """The embedder of `entry` (a GGUF model), or the bundled MiniLM for None."""
     if entry is None:
         return default_embedder()
-    return GgufEmbedder(entry.path)
+    return GgufEmbedder(entry.path, name=embedder_name(entry))
+
+
+def embedder_name(entry: ModelEntry | None) -> str:
+    """The name the vectors of `entry`'s embedder are stored under (None: MiniLM's)."""
+    return MINILM_NAME if entry is None else Path(entry.path).stem
 
 
 def embedder_named(registry: ModelRegistry, name: str) -> Embedder:
@@ -68,8 +73,8 @@ def embedder_named(registry: ModelRegistry, name: str) -> Embedder:
     if name == MINILM_NAME:
         return default_embedder()
     for entry in registry.entries():
-        if Path(entry.path).stem == name and entry.problem is None:
-            return GgufEmbedder(entry.path)
+        if embedder_name(entry) == name and entry.problem is None:
+            return GgufEmbedder(entry.path, name=name)
     raise ModelError(
         f"This store's search index was made by the embedding model {name!r}, which is "
         "not among this machine's models (reverie models): add it back, or choose an "
