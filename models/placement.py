@@ -35,6 +35,10 @@ GPU_RESERVE_BYTES = 300 * MIB
 """Left free on the GPU for the driver and llama.cpp's compute buffers."""
 GPU_RESERVE_SHARE = 0.1
 """And a tenth of the free memory on top: other programs draw on the GPU too."""
+MEMORY_MARGIN = 1.1
+"""The check before loading wants this much more than the estimate free: the overhead
+was fitted on two small models, and a bigger one's compute buffers grow with its
+width, which the estimate does not model."""
 FALLBACK_TRIES = 3
 """Loads tried with fewer layers (halving each time) before the CPU alone."""
 
@@ -119,11 +123,10 @@ def fallback_layers(first: int) -> list[int]:
 
 
 def check_memory(placement: Placement, available_bytes: int | None, what: str) -> None:
-    """Raise `ModelError` when `placement` needs more RAM than is available.
-
-    Unknown availability (not Linux) passes: we do not guess.
+    """Raise `ModelError` when `placement` needs more RAM than is available (with
+    MEMORY_MARGIN to spare). Unknown availability (not Linux) passes: we do not guess.
     """
-    if available_bytes is None or placement.ram_bytes <= available_bytes:
+    if available_bytes is None or placement.ram_bytes * MEMORY_MARGIN <= available_bytes:
         return
     raise ModelError(
         f"{what} needs about {placement.ram_bytes / GIB:.1f} GiB of memory and "

@@ -131,6 +131,8 @@ def test_a_model_too_big_for_the_free_memory_is_refused_before_loading() -> None
     with pytest.raises(ModelError, match=r"needs about 5\.1 GiB of memory and 2\.0 GiB is"):
         check_memory(plan, 2 * GIB, "The language model Llama")
     check_memory(plan, 16 * GIB, "The language model Llama")
+    with pytest.raises(ModelError):  # fits, but without the margin the estimate keeps
+        check_memory(plan, plan.ram_bytes + 1, "The language model Llama")
     check_memory(plan, None, "The language model Llama")  # unknown: not guessed
 
 
