@@ -51,8 +51,8 @@ ITEMS = 129  # 120 turns of LoCoMo's conv-30 and the 9 of the sample week with S
 
 @pytest.fixture
 def conversation(tmp_path: Path, sample_chat: Path) -> Path:
-    """The first 120 turns of conv-30 and the sample week, as one chat file: two
-    batches of the job and a bit, about 15 s of embedding on 2 cores."""
+    """The first 120 turns of conv-30 and the sample week, as one chat file: about
+    15 s of embedding with SmolLM2 on 2 cores."""
     jsonl = tmp_path / "chats.jsonl"
     write_jsonl(DEV_DIR / "conv-30.json", jsonl)
     turns = jsonl.read_text(encoding="utf-8").splitlines(keepends=True)[:120]
