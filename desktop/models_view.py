@@ -57,6 +57,7 @@ class Reembedding(QObject):
         super().__init__(parent)
         self._runner = runner
         self._registry = registry
+        self._again = False
 
     @property
     def running(self) -> bool:
@@ -64,15 +65,18 @@ class Reembedding(QObject):
         return self._runner.busy(Lane.EMBED)
 
     def start(self) -> None:
-        """Run (or carry on) the re-embedding toward the chosen embedder."""
+        """Run (or carry on) the re-embedding toward the chosen embedder. A run under
+        way toward another model (the user changed their mind) stops, keeping its
+        work, and the new one starts after it."""
         if self.running:
+            self._again = True
+            self.cancel()
             return
         job = self._runner.run(Lane.EMBED, "re-embed", models_work.reembed(self._registry))
         job.progressed.connect(self.progressed.emit)
-        job.finished.connect(self.finished.emit)
+        job.finished.connect(self._on_finished)
         job.succeeded.connect(self._on_done)
-        job.cancelled.connect(
-            lambda: self.ended.emit("Re-embedding paused; it carries on at the next start."))
+        job.cancelled.connect(self._on_cancelled)
         job.failed.connect(lambda message, _is_bug: self.ended.emit(
             f"Re-embedding stopped: {message}"))
 
@@ -81,6 +85,16 @@ class Reembedding(QObject):
         job = self._runner.job(Lane.EMBED)
         if job is not None:
             job.cancel()
+
+    def _on_cancelled(self) -> None:
+        if not self._again:  # not when it stopped only to start toward another model
+            self.ended.emit("Re-embedding paused; it carries on at the next start.")
+
+    def _on_finished(self) -> None:
+        self.finished.emit()
+        if self._again:
+            self._again = False
+            self.start()
 
     def _on_done(self, report: object) -> None:
         if isinstance(report, ReembedReport):

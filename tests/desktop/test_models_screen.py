@@ -104,3 +104,27 @@ def test_changing_the_embedder_re_embeds_in_the_background(
     hits = opened.search("pottery class", k=3)
     assert any("pottery" in hit.text for hit in hits)
     qtbot.waitUntil(lambda: target in dialog.search_label.text(), timeout=TIMEOUT_MS)
+
+
+def test_a_second_change_of_embedder_stops_the_first_and_wins(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], sample_chat: Path, tmp_path: Path,
+    bundled_embedder: Embedder,
+) -> None:
+    data = tmp_path / "data"
+    facade = open_reverie(data, embedder=bundled_embedder)
+    facade.import_file(sample_chat, extract=False)
+    facade.close()
+    window = make_window(data_dir=data)
+    qtbot.waitUntil(lambda: not window.reembedding.running, timeout=TIMEOUT_MS)
+    window.registry.use(EMBEDDER, "smollm2-135m")
+    window.reembedding.start()
+    assert window.reembedding.running
+    window.registry.use(EMBEDDER, "minilm-l6-v2")  # changed their mind at once
+    window.reembedding.start()
+    qtbot.waitUntil(lambda: not window.reembedding.running, timeout=TIMEOUT_MS)
+    opened = window.runner.facade
+    assert opened is not None
+    assert opened.store.embedding_model == MINILM_NAME
+    assert opened.reembed_pending() is None
+    counts = opened.store.ledger.query("SELECT model, COUNT(*) AS n FROM vectors GROUP BY model")
+    assert [(row["model"], row["n"]) for row in counts] == [(MINILM_NAME, 9)]
