@@ -29,6 +29,7 @@ from reverie.core.timeutil import parse_time
 EXIT_OK, EXIT_PROBLEM, EXIT_USAGE, EXIT_CANCELLED = 0, 1, 2, 130
 COMMANDS = (
     "import", "extract", "search", "export", "stats", "doctor", "backup", "restore",
+    "autostart",
     *cli_memory.COMMANDS, *cli_sources.COMMANDS, *cli_consolidate.COMMANDS,
     *cli_models.COMMANDS, *cli_models.STORE_COMMANDS,
 )
@@ -87,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--json", action="store_true")
     doctor = sub.add_parser("doctor", parents=common, help="check models, data dir, keyring")
     doctor.add_argument("--json", action="store_true")
+    autostart = sub.add_parser("autostart", parents=common,
+                               help="start the app at login: on, off, or show (default)")
+    autostart.add_argument("state", nargs="?", choices=["on", "off", "show"], default="show")
     _add_backup_commands(sub, common)
     cli_memory.add_commands(sub, common)
     cli_sources.add_commands(sub, common)
@@ -135,6 +139,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_doctor(args.data_dir, as_json=args.json)
     if args.command == "restore":
         return _restore(args)
+    if args.command == "autostart":
+        return _autostart(args.state)
     if args.command in cli_models.COMMANDS:
         return cli_models.run_command(args)
     if args.command == "search":
@@ -261,6 +267,19 @@ def _backup(reverie: Reverie, args: argparse.Namespace) -> None:
     report = reverie.backup(args.path, passphrase=passphrase)
     key = "a passphrase of its own" if passphrase else "the store's own key"
     print(f"backed up to {report.path} (encrypted with {key})")
+
+
+def _autostart(state: str) -> int:
+    from reverie.core import autostart
+
+    if state == "on":
+        autostart.enable()
+    elif state == "off":
+        autostart.disable()
+    enabled = autostart.is_enabled()
+    print(f"Reverie {'starts' if enabled else 'does not start'} at login"
+          f"{' (' + autostart.location() + ')' if enabled else ''}")
+    return EXIT_OK
 
 
 def _restore(args: argparse.Namespace) -> int:

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reverie.core import autostart
 from reverie.core.config import resolve_config_dir
 from reverie.core.service import Reverie
 from reverie.core.store.keys import PassphraseRequest
@@ -43,7 +44,7 @@ from reverie.core.types import Changes
 from reverie.desktop.capture_bridge import CaptureBridge, start_capture
 from reverie.desktop.care_view import CarePane
 from reverie.desktop.chat_view import ChatPanel
-from reverie.desktop.jobs import Job, JobRunner, Lane
+from reverie.desktop.jobs import Job, JobBusy, JobRunner, Lane
 from reverie.desktop.models_view import ModelsDialog, Reembedding
 from reverie.desktop.operations import ImportOutcome, import_and_extract
 from reverie.desktop.sleep_bridge import SleepBridge, start_sleep
@@ -211,8 +212,14 @@ class MainWindow(QMainWindow):
         self.models_action.setShortcut(QKeySequence("Ctrl+Shift+M"))
         self.models_action.setStatusTip("The models Reverie runs, and which one does each job")
         self.models_action.triggered.connect(self.show_models)
+        self.autostart_action = QAction("Start Reverie at &login", self)
+        self.autostart_action.setCheckable(True)
+        self.autostart_action.setChecked(autostart.is_enabled())
+        self.autostart_action.setStatusTip("Open Reverie when you log in to this computer")
+        self.autostart_action.toggled.connect(self.set_autostart)
         settings_menu = self.menuBar().addMenu("&Settings")
         settings_menu.addAction(self.models_action)
+        settings_menu.addAction(self.autostart_action)
         chat_menu = self.menuBar().addMenu("&Chat")
         chat_menu.addAction(self.new_chat_action)
 
@@ -274,6 +281,30 @@ class MainWindow(QMainWindow):
         # Carries on an interrupted re-embedding, or starts one when the embedder was
         # changed while the app was closed (`reverie models use embedder`).
         self.reembedding.start()
+
+    def set_autostart(self, enabled: bool) -> None:
+        """Start (or stop starting) Reverie at login; the file is written in a job."""
+        if self.runner.facade is None:
+            self.autostart_action.setChecked(autostart.is_enabled())
+            return
+        change = autostart.enable if enabled else autostart.disable
+        try:
+            job = self.runner.run(Lane.CARE, "autostart", lambda _facade, _ctx: change(),
+                                  writes=False)
+        except JobBusy:
+            self._on_autostart_failed("Another change is being made; try again in a moment.",
+                                      False)
+            return
+        job.succeeded.connect(lambda _result: self.statusBar().showMessage(
+            "Reverie will start when you log in" if enabled
+            else "Reverie will not start when you log in", 8000))
+        job.failed.connect(self._on_autostart_failed)
+
+    def _on_autostart_failed(self, message: str, is_bug: bool) -> None:
+        self.autostart_action.blockSignals(True)
+        self.autostart_action.setChecked(autostart.is_enabled())
+        self.autostart_action.blockSignals(False)
+        self.show_problem("Could not change starting at login", message, is_bug=is_bug)
 
     def show_models(self) -> ModelsDialog | None:
         """Open the Models screen (once the store is open)."""

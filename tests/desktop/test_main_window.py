@@ -217,3 +217,18 @@ def test_main_widgets_have_accessible_names(
     assert window.timeline.view.rootIndex() == QModelIndex()
     assert window.import_action.shortcut().toString() == "Ctrl+O"
     assert window.chat.send_button.toolTip() == "Send (Ctrl+Return)"
+
+
+def test_settings_start_at_login_writes_and_removes_the_login_entry(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    entry = tmp_path / "config" / "autostart" / "reverie.desktop"
+    window = make_window()
+    assert not window.autostart_action.isChecked()
+    window.autostart_action.trigger()
+    qtbot.waitUntil(entry.exists, timeout=JOB_TIMEOUT_MS)
+    assert window.autostart_action.isChecked()
+    window.autostart_action.trigger()
+    qtbot.waitUntil(lambda: not entry.exists(), timeout=JOB_TIMEOUT_MS)
