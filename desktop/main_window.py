@@ -295,6 +295,9 @@ class MainWindow(QMainWindow):
             self._on_autostart_failed("Another change is being made; try again in a moment.",
                                       False)
             return
+        # One change at a time: a second click would find the lane busy.
+        self.autostart_action.setEnabled(False)
+        job.finished.connect(lambda: self.autostart_action.setEnabled(True))
         job.succeeded.connect(lambda _result: self.statusBar().showMessage(
             "Reverie will start when you log in" if enabled
             else "Reverie will not start when you log in", 8000))

@@ -230,5 +230,7 @@ def test_settings_start_at_login_writes_and_removes_the_login_entry(
     window.autostart_action.trigger()
     qtbot.waitUntil(entry.exists, timeout=JOB_TIMEOUT_MS)
     assert window.autostart_action.isChecked()
+    # The file is written before the job reports back: wait for the job to end too.
+    qtbot.waitUntil(lambda: not window.runner.busy(Lane.CARE), timeout=JOB_TIMEOUT_MS)
     window.autostart_action.trigger()
     qtbot.waitUntil(lambda: not entry.exists(), timeout=JOB_TIMEOUT_MS)
