@@ -27,6 +27,7 @@ DEFAULT_ALIGNMENT = 32
 # A header bigger than this is not a model's: a vocabulary of 256k tokens is ~10 MB.
 MAX_HEADER_BYTES = 256 * 1024 * 1024
 _MAX_STRING = 64 * 1024 * 1024
+_READ_AHEAD = 1024 * 1024
 
 # Scalar value types of the key/value section: (struct format, size).
 _SCALARS: dict[int, tuple[str, int]] = {
@@ -140,6 +141,33 @@ class _Reader:
                              "it is truncated")
         return data
 
+    def skip(self, count: int, what: str) -> None:
+        """Move past `count` bytes unread (a file that ends first fails at a later read)."""
+        if self.position + count > MAX_HEADER_BYTES:
+            raise ModelError(f"{self._path}: the GGUF header is implausibly large ({what})")
+        self._stream.seek(count, 1)
+
+    def skip_strings(self, count: int, what: str) -> None:
+        """Move past `count` length-prefixed strings, reading ahead in large blocks."""
+        buffer, offset = b"", 0
+        for _ in range(count):
+            if offset + 8 > len(buffer):
+                buffer, offset = buffer[offset:] + self._stream.read(_READ_AHEAD), 0
+            if offset + 8 > len(buffer):
+                self.take(8, what)  # fails: the file ends here
+            (length,) = struct.unpack_from("<Q", buffer, offset)
+            if length > _MAX_STRING:
+                raise ModelError(f"{self._path}: a {length}-byte string in the header ({what})")
+            offset += 8 + length
+            while offset > len(buffer):
+                more = self._stream.read(max(_READ_AHEAD, offset - len(buffer)))
+                if not more:
+                    self.take(1, what)  # fails: the file ends inside the string
+                buffer += more
+        self._stream.seek(offset - len(buffer), 1)  # give back what was read ahead
+        if self.position > MAX_HEADER_BYTES:
+            raise ModelError(f"{self._path}: the GGUF header is implausibly large ({what})")
+
     def number(self, fmt: str, size: int, what: str) -> int | float | bool:
         value: int | float | bool = struct.unpack(fmt, self.take(size, what))[0]
         return value
@@ -165,7 +193,12 @@ class _Reader:
             item_kind, count = self.u32(what), self.u64(what)
             if item_kind in _SCALARS and item_kind != 7:
                 # Large numeric arrays (token scores, types) are skipped, not decoded.
-                self.take(count * _SCALARS[item_kind][1], what)
+                self.skip(count * _SCALARS[item_kind][1], what)
+                return count
+            if item_kind == _STRING:
+                # So are string arrays (the vocabulary, its merges): only their length
+                # is used, and decoding 262k tokens took half a second.
+                self.skip_strings(count, what)
                 return count
             return [self.value(item_kind, what) for _ in range(count)]
         raise ModelError(f"{self._path}: unknown value type {kind} in the header ({what})")
@@ -268,8 +301,5 @@ def _int(metadata: Mapping[str, object], key: str) -> int | None:
 
 
 def _count(metadata: Mapping[str, object], key: str) -> int | None:
-    value = metadata.get(key)
-    # Numeric arrays are read as their length, string arrays as their items.
-    if isinstance(value, list):
-        return len(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    # Arrays of numbers and of strings are read as their length.
+    return _int(metadata, key)
