@@ -15,7 +15,12 @@ import ctypes
 import logging
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from reverie.core.errors import ModelError
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
 
 log = logging.getLogger("reverie.models.llama_cpp")
 
@@ -82,3 +87,23 @@ def capture_problems() -> Iterator[list[str]]:
         yield lines
     finally:
         _local.captured = previous
+
+
+def open_llama(failure: str, **options: Any) -> Llama:
+    """`llama_cpp.Llama(**options)` with llama.cpp's log routed here; a failure is a
+    `ModelError` saying `failure` and what llama.cpp logged about it.
+
+    `llama_cpp.Llama` is looked up at each call (tests stand in for it there).
+    """
+    try:
+        import llama_cpp  # a native library, loaded on demand
+    except (ImportError, OSError, RuntimeError) as error:
+        raise ModelError(f"The llama-cpp runtime cannot be loaded: {error}") from error
+    install()
+    with capture_problems() as problems:
+        try:
+            llama: Llama = llama_cpp.Llama(**options)
+        except (ValueError, RuntimeError, OSError) as error:
+            detail = "; ".join(problems[-3:]) or str(error)
+            raise ModelError(f"{failure}: {detail}") from error
+    return llama

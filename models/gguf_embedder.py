@@ -97,24 +97,14 @@ class GgufEmbedder:
     def _loaded(self) -> Llama:
         if self._llama is not None:
             return self._llama
-        try:
-            from llama_cpp import Llama  # a native library, loaded on demand
-        except (ImportError, OSError, RuntimeError) as error:
-            raise ModelError(f"The llama-cpp runtime cannot be loaded: {error}") from error
-        _llama_log.install()
         started = time.perf_counter()
-        with _llama_log.capture_problems() as problems:
-            try:
-                self._llama = Llama(
-                    model_path=str(self._path), embedding=True, n_ctx=CONTEXT,
-                    n_batch=CONTEXT, n_ubatch=CONTEXT, n_threads=hardware.cpu_count(),
-                    n_threads_batch=hardware.cpu_count(), pooling_type=self._pooling,
-                    n_gpu_layers=0, verbose=False,
-                )
-            except (ValueError, RuntimeError, OSError) as error:
-                detail = "; ".join(problems[-3:]) or str(error)
-                raise ModelError(f"Cannot load the embedding model {self._path}: {detail}") \
-                    from error
+        self._llama = _llama_log.open_llama(
+            f"Cannot load the embedding model {self._path}",
+            model_path=str(self._path), embedding=True, n_ctx=CONTEXT, n_batch=CONTEXT,
+            n_ubatch=CONTEXT, n_threads=hardware.cpu_count(),
+            n_threads_batch=hardware.cpu_count(), pooling_type=self._pooling, n_gpu_layers=0,
+            verbose=False,
+        )
         self._load_seconds = time.perf_counter() - started
         return self._llama
 

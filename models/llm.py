@@ -274,11 +274,6 @@ class LlamaCppLLM:
             return self._llama
 
     def _load(self) -> Llama:
-        try:
-            from llama_cpp import Llama  # a native library, loaded on demand
-        except (ImportError, OSError, RuntimeError) as error:
-            raise ModelError(f"The llama-cpp runtime cannot be loaded: {error}") from error
-        _llama_log.install()
         if not self._path.is_file():
             raise ModelError(f"The language model file {self._path} does not exist")
         info = read_gguf(self._path)
@@ -294,16 +289,15 @@ class LlamaCppLLM:
         plan = place(self._gpu_layers)
         check_memory(plan, hardware.ram_available_bytes(), f"The language model {self.name}")
         log.info("%s: %s", self.name, plan.reason)
-        return self._open_with_fallback(Llama, n_ctx, plan, place)
+        return self._open_with_fallback(n_ctx, plan, place)
 
     def _open_with_fallback(
-        self, llama_class: type[Llama], n_ctx: int, plan: Placement,
-        place: Callable[[int], Placement],
+        self, n_ctx: int, plan: Placement, place: Callable[[int], Placement]
     ) -> Llama:
         failures: list[str] = []
         for layers in fallback_layers(plan.gpu_layers):
             try:
-                llama = self._open(llama_class, n_ctx, layers)
+                llama = self._open(n_ctx, layers)
             except ModelError as error:
                 if layers == 0:
                     raise
@@ -320,25 +314,19 @@ class LlamaCppLLM:
             return llama
         raise AssertionError("fallback_layers always ends with the CPU")  # pragma: no cover
 
-    def _open(self, llama_class: type[Llama], n_ctx: int, gpu_layers: int) -> Llama:
-        with _llama_log.capture_problems() as problems:
-            try:
-                return llama_class(
-                    model_path=str(self._path),
-                    n_ctx=n_ctx,
-                    n_threads=self._n_threads,
-                    n_threads_batch=self._n_threads,
-                    n_gpu_layers=gpu_layers,
-                    seed=self._seed,
-                    # chat_format=None: the template comes from the GGUF metadata.
-                    chat_format=None,
-                    verbose=False,
-                )
-            except (ValueError, RuntimeError, OSError) as error:
-                detail = "; ".join(problems[-3:]) or str(error)
-                raise ModelError(
-                    f"Cannot load the language model {self._path}: {detail}"
-                ) from error
+    def _open(self, n_ctx: int, gpu_layers: int) -> Llama:
+        return _llama_log.open_llama(
+            f"Cannot load the language model {self._path}",
+            model_path=str(self._path),
+            n_ctx=n_ctx,
+            n_threads=self._n_threads,
+            n_threads_batch=self._n_threads,
+            n_gpu_layers=gpu_layers,
+            seed=self._seed,
+            # chat_format=None: the template comes from the GGUF metadata.
+            chat_format=None,
+            verbose=False,
+        )
 
 
 _ROLES = frozenset({"system", "user", "assistant"})
@@ -374,17 +362,8 @@ def check_loadable(path: Path) -> None:
     """Have llama.cpp open `path`'s vocabulary and hyper-parameters (well under a
     second, no weights); `ModelError` with llama.cpp's reason when it cannot, such as
     an architecture this build does not know."""
-    try:
-        from llama_cpp import Llama  # a native library, loaded on demand
-    except (ImportError, OSError, RuntimeError) as error:
-        raise ModelError(f"The llama-cpp runtime cannot be loaded: {error}") from error
-    _llama_log.install()
-    with _llama_log.capture_problems() as problems:
-        try:
-            Llama(model_path=str(path), vocab_only=True, verbose=False).close()
-        except (ValueError, RuntimeError, OSError) as error:
-            detail = "; ".join(problems[-2:]) or str(error)
-            raise ModelError(f"{path}: llama.cpp cannot open it: {detail}") from error
+    _llama_log.open_llama(f"{path}: llama.cpp cannot open it", model_path=str(path),
+                          vocab_only=True, verbose=False).close()
 
 
 def default_llm(*, n_ctx: int = DEFAULT_CONTEXT, gpu_layers: int | None = None) -> LlamaCppLLM:
