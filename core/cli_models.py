@@ -152,11 +152,10 @@ def _fit(entry: ModelEntry) -> str:
 
 
 def _plan_text(plan: Placement) -> str:
-    gpu = f", GPU {plan.vram_bytes / GIB:.1f} GiB" if plan.on_gpu else ""
     available = hardware.ram_available_bytes()
     warning = ("  (more than is available now)"
                if available is not None and plan.ram_bytes > available else "")
-    return f"RAM {plan.ram_bytes / GIB:.2f} GiB{gpu}; {plan.reason}{warning}"
+    return plan.summary() + warning
 
 
 def _entry_json(entry: ModelEntry, roles: list[str]) -> dict[str, Any]:

@@ -72,8 +72,7 @@ def _row(entry: ModelEntry) -> ModelRow:
         plan = plan_for(entry)
     except ModelError as error:
         return ModelRow(entry, str(error), True)
-    gpu = f", GPU {plan.vram_bytes / GIB:.1f} GiB" if plan.on_gpu else ""
-    return ModelRow(entry, f"RAM {plan.ram_bytes / GIB:.2f} GiB{gpu}: {plan.reason}", False)
+    return ModelRow(entry, plan.summary(), False)
 
 
 def add_model(registry: ModelRegistry, path: str) -> Callable[[Reverie, JobContext], str]:

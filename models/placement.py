@@ -65,6 +65,11 @@ class Placement:
         """Whether any layer is offloaded."""
         return self.gpu_layers > 0
 
+    def summary(self) -> str:
+        """The memory needed and why the layers go where they go, in one line."""
+        gpu = f", GPU {self.vram_bytes / GIB:.1f} GiB" if self.on_gpu else ""
+        return f"RAM {self.ram_bytes / GIB:.2f} GiB{gpu}: {self.reason}"
+
 
 def host_overhead_bytes(info: GgufInfo) -> int:
     """RAM llama.cpp needs beyond the weights and the KV cache."""

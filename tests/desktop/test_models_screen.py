@@ -23,6 +23,15 @@ TIMEOUT_MS = 60_000
 GEMMA_ID = "gemma-3-270m-q4-k-m"
 
 
+def _store_with_the_sample(tmp_path: Path, sample_chat: Path, embedder: Embedder) -> Path:
+    """A data directory holding the sample week's 9 turns, embedded by MiniLM."""
+    data = tmp_path / "data"
+    facade = open_reverie(data, embedder=embedder)
+    facade.import_file(sample_chat, extract=False)
+    facade.close()
+    return data
+
+
 def _open_models(qtbot: QtBot, window: MainWindow) -> ModelsDialog:
     window.models_action.trigger()
     dialog = window.models_dialog
@@ -84,10 +93,7 @@ def test_changing_the_embedder_re_embeds_in_the_background(
     qtbot: QtBot, make_window: Callable[..., MainWindow], sample_chat: Path, tmp_path: Path,
     bundled_embedder: Embedder,
 ) -> None:
-    data = tmp_path / "data"
-    facade = open_reverie(data, embedder=bundled_embedder)
-    facade.import_file(sample_chat, extract=False)
-    facade.close()
+    data = _store_with_the_sample(tmp_path, sample_chat, bundled_embedder)
     window = make_window(data_dir=data)
     dialog = _open_models(qtbot, window)
     qtbot.waitUntil(
@@ -110,10 +116,7 @@ def test_a_second_change_of_embedder_stops_the_first_and_wins(
     qtbot: QtBot, make_window: Callable[..., MainWindow], sample_chat: Path, tmp_path: Path,
     bundled_embedder: Embedder,
 ) -> None:
-    data = tmp_path / "data"
-    facade = open_reverie(data, embedder=bundled_embedder)
-    facade.import_file(sample_chat, extract=False)
-    facade.close()
+    data = _store_with_the_sample(tmp_path, sample_chat, bundled_embedder)
     window = make_window(data_dir=data)
     qtbot.waitUntil(lambda: not window.reembedding.running, timeout=TIMEOUT_MS)
     window.registry.use(EMBEDDER, "smollm2-135m")
