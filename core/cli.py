@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="reverie", description="Reverie: offline memory.", parents=[_common_options(None)]
     )
     parser.set_defaults(verbose=False)
+    # Only before a command, and only for the app: `reverie --demo <command>` is refused.
+    parser.add_argument(
+        "--demo", action="store_true",
+        help="open the app on a throwaway store filled from a sample life (deleted on quit)",
+    )
     # The options may also follow the subcommand (`reverie search --data-dir D ...`);
     # SUPPRESS keeps a subcommand from resetting what was given before it.
     common = [_common_options(argparse.SUPPRESS)]
@@ -116,7 +121,10 @@ def _add_backup_commands(sub: Any, common: list[argparse.ArgumentParser]) -> Non
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one CLI command; return the process exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.demo:
+        parser.error("--demo opens the desktop app on a sample store; it takes no command")
     configure_logging(args.verbose)
     try:
         return _dispatch(args)

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from reverie.core import cli
+from reverie.core.logsetup import configure_logging
 
 HEADLESS_HELP = """\
 reverie: no display found (DISPLAY and WAYLAND_DISPLAY are not set).
@@ -30,10 +31,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not _display_available():
         sys.stderr.write(HEADLESS_HELP)
         return cli.EXIT_USAGE
-    parsed = cli.build_parser().parse_args(args)
+    parser = cli.build_parser()
+    parsed = parser.parse_args(args)
+    if parsed.demo:
+        if parsed.data_dir:
+            parser.error("--demo opens a throwaway sample store; it takes no --data-dir")
+        return run_demo(verbose=parsed.verbose)
     from reverie.desktop.app import run_app
 
     return run_app(parsed.data_dir, verbose=parsed.verbose)
+
+
+def run_demo(*, verbose: bool) -> int:
+    """`reverie --demo`: build a throwaway store from the bundled sample life in a
+    temporary folder, open the app on it, and remove the folder when the app quits.
+
+    The user's data directory, keyring and model choices are never touched (see
+    `reverie.core.demo.demo_environment`).
+    """
+    from reverie.core.demo import build_demo, demo_environment
+    from reverie.core.errors import Cancelled, EnvironmentProblem
+
+    configure_logging(verbose)
+    with demo_environment() as place:
+        sys.stderr.write("reverie: building the demo store from a sample life...\n")
+        try:
+            report = build_demo(place.data_dir, cli.ProgressPrinter())
+        except (KeyboardInterrupt, Cancelled):
+            sys.stderr.write("reverie: cancelled\n")
+            return cli.EXIT_CANCELLED
+        except EnvironmentProblem as problem:
+            sys.stderr.write(f"reverie: {problem}\n")
+            return cli.EXIT_PROBLEM
+        sys.stderr.write(
+            f"reverie: demo ready in {report.seconds:.1f} s: {report.episodes} turns and "
+            f"notes, {report.memories} memories, {report.people} people; it is deleted "
+            "when you quit\n"
+        )
+        from reverie.desktop.app import run_app
+
+        return run_app(str(place.data_dir), verbose=verbose)
 
 
 def _display_available() -> bool:

@@ -1,0 +1,126 @@
+"""`reverie --demo`: the launcher builds a throwaway store from the sample life, opens the
+real app on it, and removes it when the app quits; the user's own data is untouched."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from reverie.core.config import DATA_DIR_ENV
+from reverie.core.demo import SAMPLE_DIR
+from reverie.core.store.keys import PASSPHRASE_ENV
+from reverie.desktop import app as app_module
+from reverie.desktop import launcher
+from reverie.desktop.main_window import MainWindow
+from tests.keyring_double import MemoryKeyring
+
+pytestmark = pytest.mark.gui
+
+
+def when_window(
+    condition: Callable[[MainWindow], bool], then: Callable[[MainWindow], None]
+) -> None:
+    """Poll the event loop run_app starts until a MainWindow meets `condition`."""
+
+    def poll() -> None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.isVisible() and condition(widget):
+                then(widget)
+                return
+        QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(0, poll)
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under `folder` with its size and modification time."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(autouse=True)
+def keep_test_logging(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The app and the launcher configure the `reverie` loggers; tests keep pytest's."""
+    monkeypatch.setattr(app_module, "configure_logging", lambda verbose: None)
+    monkeypatch.setattr(launcher, "configure_logging", lambda verbose: None)
+
+
+@pytest.fixture
+def temp_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the demo's temporary folder is made, to check that it goes away."""
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    return root
+
+
+@pytest.fixture
+def mine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user's own data directory, named by $REVERIE_DATA_DIR, with a store in it."""
+    folder = tmp_path / "my-data"
+    folder.mkdir()
+    (folder / "ledger.db").write_bytes(b"the user's own store")
+    monkeypatch.setenv(DATA_DIR_ENV, str(folder))
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    return folder
+
+
+def test_demo_opens_the_sample_in_the_app_and_leaves_no_trace(
+    qtbot: QtBot, mine: Path, temp_root: Path, model_choices: Path,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    before = snapshot(mine), snapshot(model_choices)
+    seen: dict[str, object] = {}
+    sample = [json.loads(line) for line in
+              (SAMPLE_DIR / "memories.jsonl").read_text(encoding="utf-8").splitlines()]
+
+    def look_then_quit(window: MainWindow) -> None:
+        facade = window.runner.facade
+        assert facade is not None
+        seen["data_dir"] = facade.data_dir
+        seen["counts"] = facade.counts()
+        seen["inbox"] = len(facade.review_inbox())
+        seen["days"] = window.timeline_model.rowCount()
+        seen["keyring"] = dict(memory_keyring.entries)
+        window.quit_action.trigger()
+
+    when_window(lambda w: w.runner.facade is not None
+                and w.timeline_model.rowCount() > 0, look_then_quit)
+    assert launcher.main(["--demo"]) == 0
+
+    data_dir = seen["data_dir"]
+    assert isinstance(data_dir, Path)
+    assert temp_root in data_dir.parents
+    counts = seen["counts"]
+    assert isinstance(counts, dict)
+    assert counts["memories"] == len(sample)
+    assert counts["episodes"] > 200
+    assert seen["inbox"] == sum(m["confidence"] < 0.6 for m in sample)
+    assert isinstance(seen["days"], int)
+    assert seen["days"] > 30
+    assert seen["keyring"] == {}  # the demo's key never went to the keyring
+    assert list(temp_root.iterdir()) == []  # the temporary store is gone
+    assert (snapshot(mine), snapshot(model_choices)) == before
+    assert os.environ[DATA_DIR_ENV] == str(mine)
+    assert PASSPHRASE_ENV not in os.environ
+
+
+@pytest.mark.parametrize("args", [["--demo", "search", "x"], ["--demo", "stats"],
+                                  ["--demo", "--data-dir", "somewhere"]])
+def test_demo_is_only_for_the_app(
+    args: list[str], temp_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        launcher.main(args)
+    assert exit_info.value.code == 2
+    assert "--demo" in capsys.readouterr().err
+    assert list(temp_root.iterdir()) == []
+
