@@ -20,6 +20,7 @@ from reverie.core.capture.importer import import_file
 from reverie.core.capture.isolation import IsolatedParser
 from reverie.core.capture.watching import Capture, SourceStatus
 from reverie.core.chat.commands import ChatProposal, ForgetProposal, confirm, parse_command, propose
+from reverie.core.chat.conversations import ConversationBook
 from reverie.core.chat.session import ChatAnswer, ChatService, Conversation, Reply
 from reverie.core.config import Settings
 from reverie.core.consolidate import journal
@@ -67,6 +68,8 @@ class Reverie:
         self._isolated = IsolatedParser()
         self.memories = MemoryEditor(store, embedder)
         """Add, edit, pin, archive, supersede, undo and forget memories."""
+        self.conversations = ConversationBook(store, self.memories)
+        """The chat's stored conversations: list, open again, rename, delete."""
         self.capture = Capture(store, embedder, self.memories, self._isolated,
                                settings.max_file_bytes)
         """Watched folders and exports: add, pause, remove, scan, watch in the background."""

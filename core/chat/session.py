@@ -34,15 +34,23 @@ DONT_REMEMBER = "I don't remember anything about that."
 
 @dataclass
 class Conversation:
-    """One chat conversation: its name (the source) and its turns so far."""
+    """One chat conversation: its name (the source) and its turns so far.
+
+    A conversation opened again from the store (`ConversationBook.open`)
+    keeps the source it was stored under even after the user renamed it, and skips
+    the places of turns that are not in `history` (an answer stopped before its first
+    word, a turn forgotten since), so a new turn never takes an old turn's place.
+    """
 
     name: str
     history: list[ChatMessage] = field(default_factory=list)
+    skipped: int = 0  # places taken by turns that are not in `history`
+    stored_as: str | None = None  # the source id, when opened from the store
 
     @property
     def source_id(self) -> str:
         """The store source this conversation's turns belong to."""
-        return source_id_for(CHAT_SOURCE_KIND, self.name)
+        return self.stored_as or source_id_for(CHAT_SOURCE_KIND, self.name)
 
 
 @dataclass(frozen=True)
@@ -92,8 +100,11 @@ class ChatService:
         """Start a conversation named after the moment it began (unique in the store)."""
         base = f"Chat {datetime.now().astimezone().strftime('%Y-%m-%d %H:%M:%S')}"
         name, n = base, 1
+        # A deleted conversation's source id stays tombstoned: never start a new one there.
         while self._store.ledger.query(
-            "SELECT 1 FROM sources WHERE id = ?", (source_id_for(CHAT_SOURCE_KIND, name),)
+            "SELECT 1 FROM sources WHERE id = ?1"
+            " UNION ALL SELECT 1 FROM forgotten WHERE source_id = ?1 AND locator = ''",
+            (source_id_for(CHAT_SOURCE_KIND, name),),
         ):
             n += 1
             name = f"{base} ({n})"
@@ -177,12 +188,19 @@ class ChatService:
         # The people the message names are planned once: the support check and the
         # attribution both leave their names out of the count.
         found = self._searcher.search(text, k=self._settings.chat_memories * 2, as_of=as_of)
-        own = [hit for hit in found if exclude is None or not _from_conversation(hit, exclude)]
+        name = self._current_name(exclude) if exclude is not None else None
+        own = [hit for hit in found if name is None or not _from_source(hit, name)]
         hits = own[: self._settings.chat_memories]
         people = self._searcher.plan(text, as_of).people
         supported = not is_question(text) or has_support(
             text, hits, people, self._settings.chat_min_support)
         return hits, people, supported
+
+    def _current_name(self, conversation: Conversation) -> str:
+        """The conversation's source name as stored now: the user may have renamed it."""
+        rows = self._store.ledger.query(
+            "SELECT name FROM sources WHERE id = ?", (conversation.source_id,))
+        return str(rows[0][0]) if rows else conversation.name
 
     def _note_recalled(self, hits: Sequence[Hit]) -> None:
         """Memories given to the model for an answer were recalled: they do not fade."""
@@ -199,7 +217,7 @@ class ChatService:
         when = datetime.now().astimezone().replace(microsecond=0)
         # A turn's locator is its position in the conversation; a cancelled answer
         # leaves a gap-free history because the user's turn is appended first.
-        locator = str(len(conversation.history) + 1)
+        locator = str(len(conversation.history) + conversation.skipped + 1)
         episode = NewEpisode(
             id=episode_id_for(conversation.source_id, locator), locator=locator,
             speaker=speaker, text=text, time=when,
@@ -219,7 +237,6 @@ class ChatService:
         return Changes(episodes_added=1, days=frozenset({when.date().isoformat()}))
 
 
-def _from_conversation(hit: Hit, conversation: Conversation) -> bool:
+def _from_source(hit: Hit, name: str) -> bool:
     # A memory the user wrote themselves cites no turn: it is not from this chat.
-    return bool(hit.sources) and all(
-        source.source == conversation.name for source in hit.sources)
+    return bool(hit.sources) and all(source.source == name for source in hit.sources)
