@@ -11,13 +11,20 @@ that none of the memories supports says so under it.
 
 "Remember that …" and "forget …" come back as a proposal: a bar above the input asks
 Yes or No, and only Yes runs the change (`operations.confirm_chat`).
+
+Beside the transcript, the conversation list (`conversations_view.ConversationList`,
+hidden and shown by the "Conversations" button) shows the stored conversations, newest
+first. Opening one reads its turns in a job and shows them (without the chips of its
+old answers: those are not stored); the next message continues it, with its history
+given to the model. The list cannot switch while an answer is being written.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QKeyEvent,
     QKeySequence,
@@ -27,20 +34,35 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from reverie.core.chat.commands import ChatProposal, ForgetProposal
+from reverie.core.chat.conversations import OpenedConversation
 from reverie.core.chat.session import ChatAnswer, Conversation
-from reverie.desktop.jobs import Job, JobRunner, Lane
+from reverie.core.service import Reverie
+from reverie.core.types import Changes
+from reverie.desktop.conversations_view import ConversationList
+from reverie.desktop.jobs import Job, JobContext, JobRunner, Lane
 from reverie.desktop.operations import ChatTurn, answer, confirm_chat
-from reverie.desktop.transcript import ACCENT, MUTED, PROBLEM, Transcript
+from reverie.desktop.transcript import ACCENT, ANSWER, MUTED, PROBLEM, Transcript
 
 log = logging.getLogger("reverie.desktop.chat")
 
 NOT_GROUNDED = "None of your memories says this: it may be wrong."
 NOTHING_MATCHED = "Nothing in your memories matched this question."
+REFRESH_DELAY_MS = 300  # a burst of store changes (an import) refreshes the list once
+
+
+def open_conversation(source_id: str) -> Callable[[Reverie, JobContext], OpenedConversation]:
+    """A job reading a stored conversation back (its turns; no model runs)."""
+
+    def work(facade: Reverie, _ctx: JobContext) -> OpenedConversation:
+        return facade.conversations.open(source_id)
+
+    return work
 
 
 class ConfirmBar(QWidget):
@@ -69,7 +91,7 @@ class ConfirmBar(QWidget):
 
 
 class ChatPanel(QWidget):
-    """Transcript, input, Send (Ctrl+Return), Stop and New conversation."""
+    """Conversation list, transcript, input, Send (Ctrl+Return), Stop and New conversation."""
 
     token_received = Signal(str)
     answer_finished = Signal(object)  # the ChatAnswer, or None if stopped or failed
@@ -109,14 +131,32 @@ class ChatPanel(QWidget):
         self.confirm_bar = ConfirmBar(self)
         self._proposal: ChatProposal | None = None
 
-        self._lay_out()
+        self.conversations = ConversationList(runner, self)
+        self.list_button = QPushButton("Conversations", self)
+        self.list_button.setAccessibleName("Show or hide the conversation list")
+        self.list_button.setToolTip("Show or hide your past conversations")
+        self.list_button.setCheckable(True)
+        self.list_button.setChecked(True)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_DELAY_MS)
 
+        self._lay_out()
+        self._connect(runner)
+
+    def _connect(self, runner: JobRunner) -> None:
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(self.stop)
         self.new_button.clicked.connect(self.new_conversation)
         self.confirm_bar.yes_button.clicked.connect(self.accept_proposal)
         self.confirm_bar.no_button.clicked.connect(self.decline_proposal)
         self.input.textChanged.connect(self._update_buttons)
+        self.list_button.toggled.connect(self.conversations.setVisible)
+        self.conversations.open_requested.connect(self.open_conversation)
+        self.conversations.deleted.connect(self._on_conversation_deleted)
+        self.conversations.message.connect(self.status.setText)
+        self._refresh_timer.timeout.connect(self.conversations.refresh)
+        runner.changed.connect(self._on_store_changed)
         runner.busy_changed.connect(lambda _lane, _busy: self._update_buttons())
         runner.opened.connect(lambda _facade: self._update_buttons())
         self._update_buttons()
@@ -124,6 +164,9 @@ class ChatPanel(QWidget):
     def _lay_out(self) -> None:
         title = QLabel("Chat", self)
         title.setObjectName("paneTitle")
+        header = QHBoxLayout()
+        header.addWidget(title, 1)
+        header.addWidget(self.list_button)
         buttons = QHBoxLayout()
         buttons.addWidget(self.new_button)
         buttons.addSpacing(8)
@@ -131,14 +174,26 @@ class ChatPanel(QWidget):
         buttons.addWidget(self.stop_button)
         buttons.addWidget(self.send_button)
 
+        chat = QWidget(self)
+        column = QVBoxLayout(chat)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(6)
+        column.addWidget(self.transcript, 1)
+        column.addWidget(self.confirm_bar)
+        column.addWidget(self.input)
+        column.addLayout(buttons)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.conversations)
+        self.splitter.addWidget(chat)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([220, 480])
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
-        layout.addWidget(title)
-        layout.addWidget(self.transcript, 1)
-        layout.addWidget(self.confirm_bar)
-        layout.addWidget(self.input)
-        layout.addLayout(buttons)
+        layout.addLayout(header)
+        layout.addWidget(self.splitter, 1)
 
     @property
     def answering(self) -> bool:
@@ -174,7 +229,7 @@ class ChatPanel(QWidget):
             return
         job = self._runner.run(Lane.CHAT, "memory change", confirm_chat(proposal))
         job.succeeded.connect(lambda result: self.transcript.add_message(
-            "Reverie", str(result[0]), color="#3a3a3a"))
+            "Reverie", str(result[0]), color=ANSWER))
         job.failed.connect(lambda message, _bug: self.transcript.append_text(
             message, color=PROBLEM))
 
@@ -195,9 +250,28 @@ class ChatPanel(QWidget):
         if self.answering:
             return
         self._conversation = None
+        self.conversations.set_current(None)
         self.transcript.clear()
         self.status.clear()
         self.input.setFocus()
+
+    def open_conversation(self, source_id: str) -> None:
+        """Show a stored conversation and go on with it (not while an answer is written)."""
+        current = self._conversation
+        if self.answering or (current is not None and current.source_id == source_id):
+            return
+        if self._runner.facade is None or self._runner.busy(Lane.CHAT):
+            self.status.setText("Wait for Reverie to finish, then open it again.")
+            return
+        job = self._runner.run(Lane.CHAT, "open conversation", open_conversation(source_id),
+                               writes=False)
+        job.succeeded.connect(self._on_opened)
+        job.failed.connect(lambda message, _bug: self.status.setText(message))
+        self.status.setText("Opening the conversation…")
+
+    def refresh_conversations(self) -> None:
+        """Read the conversation list again (the window may call it after a change)."""
+        self._refresh_timer.start()
 
     # --- job signals ----------------------------------------------------------------
 
@@ -241,9 +315,32 @@ class ChatPanel(QWidget):
     def _on_finished(self, turn: ChatTurn) -> None:
         if turn.conversation is not None:
             self._conversation = turn.conversation
+            self.conversations.set_current(turn.conversation.source_id)
+            self.conversations.refresh()
         self._job = None
         self._update_buttons()
         self.input.setFocus()
+
+    def _on_opened(self, result: object) -> None:
+        assert isinstance(result, OpenedConversation)
+        if self.answering:
+            return  # cannot happen (same lane); never swap a conversation mid-answer
+        self._conversation = result.conversation
+        self._proposal = None
+        self.confirm_bar.hide()
+        self.transcript.show_turns(result.turns, result.earlier)
+        self.conversations.set_current(result.summary.source_id)
+        self.status.clear()
+
+    def _on_conversation_deleted(self, source_id: str) -> None:
+        if self._conversation is not None and self._conversation.source_id == source_id:
+            self.new_conversation()
+
+    def _on_store_changed(self, changes: object) -> None:
+        # Turns forgotten elsewhere (the timeline, a chat "forget") may empty or shorten
+        # a conversation; new turns come from this panel, which refreshes by itself.
+        if changes is None or (isinstance(changes, Changes) and changes.episodes_removed):
+            self.refresh_conversations()
 
     def _ask(self, proposal: ChatProposal) -> None:
         if isinstance(proposal, ForgetProposal) and proposal.match is None:
@@ -265,6 +362,7 @@ class ChatPanel(QWidget):
         self.stop_button.setEnabled(self.answering)
         self.new_button.setEnabled(ready and not self.answering)
         self.input.setEnabled(ready)
+        self.conversations.set_switching_enabled(ready and not self.answering)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Ctrl+Return (or Ctrl+Enter) in the input sends."""

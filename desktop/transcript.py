@@ -18,14 +18,19 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
+from reverie.core.chat.conversations import StoredTurn
+from reverie.core.chat.session import USER_SPEAKER
 from reverie.core.types import Hit
-from reverie.desktop.labels import short_date, speaker_name
+from reverie.desktop.labels import plural, short_date, speaker_name
 
 MUTED = "#6b6b6b"
 ACCENT = "#2f5d8a"
+ANSWER = "#3a3a3a"
 PROBLEM = "#a33a2a"
 CHIP_BACKGROUND = "#e3ecf6"
 ITEM_SCHEME = "reverie-item"  # links in the transcript: reverie-item:<item id>
+STORED_NOTE = ("Earlier answers are shown without the memories they drew on: "
+               "only their text is kept. A new question is answered with sources again.")
 _EXCERPT_CHARS = 140
 _LINE_BREAK = "\u2028"  # a line break inside one block
 
@@ -71,9 +76,29 @@ class Transcript(QTextBrowser):
         self._answer_at = 0
         self.anchorClicked.connect(self._on_link)
 
+    def show_turns(self, turns: tuple[StoredTurn, ...], earlier: int) -> None:
+        """A stored conversation, turn by turn, in place of what was shown.
+
+        Only the answers' text is stored, so they come without their source chips;
+        each turn's time links to it in the timeline instead.
+        """
+        self.clear()
+        if earlier:
+            self.add_note(f"{plural(earlier, 'earlier turn')} not shown.", color=MUTED)
+        for turn in turns:
+            user = turn.speaker == USER_SPEAKER
+            self._block(top=0 if self.document().isEmpty() else 14)
+            self._write("You" if user else "Reverie", bold=True, color=ACCENT if user else ANSWER)
+            self._write(f"  {short_date(turn.time)}, {turn.time:%H:%M}", color=MUTED, small=True,
+                        link=item_link(turn.episode_id))
+            self._block(top=2)
+            self.append_text(turn.text)
+        if turns:
+            self.add_note(STORED_NOTE, color=MUTED)
+
     def begin_answer(self) -> None:
         """Reverie's name, then an empty block that streamed tokens will fill."""
-        self.add_message("Reverie", "", color="#3a3a3a")
+        self.add_message("Reverie", "", color=ANSWER)
         self._answer_at = self._end().position()
 
     def settle_answer(self, text: str) -> None:

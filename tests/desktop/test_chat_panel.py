@@ -1,4 +1,5 @@
-"""The chat panel: streamed answers, memories used, Stop, new conversations."""
+"""The chat panel: streamed answers, memories used, Stop, new conversations, and the
+conversation list (open, continue, rename, delete)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,18 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QInputDialog, QWidget
 from pytestqt.qtbot import QtBot
 
 from reverie.core.chat.session import ChatAnswer
 from reverie.core.service import Reverie
 from reverie.desktop.chat_view import NOT_GROUNDED, ChatPanel
+from reverie.desktop.conversations_model import SourceIdRole
+from reverie.desktop.conversations_view import DeleteConversationDialog
 from reverie.desktop.jobs import JobRunner, Lane
 from reverie.desktop.labels import short_date
-from reverie.desktop.transcript import chip_label
+from reverie.desktop.transcript import STORED_NOTE, chip_label
+from reverie.models.base import RoleModels
 from tests.desktop.conftest import HoldingLLM, MemoryLLM
 
 pytestmark = pytest.mark.gui
@@ -163,3 +168,149 @@ def test_remember_and_forget_wait_for_yes(
         panel.confirm_bar.yes_button.click()
     qtbot.waitUntil(lambda: "Forgotten." in panel.transcript.toPlainText(), timeout=TIMEOUT_MS)
     assert facade.counts()["memories"] == 0
+
+
+def wait_rows(qtbot: QtBot, panel: ChatPanel, count: int) -> None:
+    qtbot.waitUntil(lambda: panel.conversations.model.rowCount() == count, timeout=TIMEOUT_MS)
+
+
+def focus(qtbot: QtBot, widget: QWidget) -> None:
+    """Give `widget` the keyboard focus, its window active again after a dialog closed
+    (the list's F2 and Delete act on the focused list only)."""
+    widget.window().activateWindow()
+    widget.setFocus()
+    qtbot.waitUntil(widget.hasFocus, timeout=TIMEOUT_MS)
+
+
+def row_titles(panel: ChatPanel) -> list[str]:
+    model = panel.conversations.model
+    return [model.index(r).data().split("\n")[0] for r in range(model.rowCount())]
+
+
+def test_the_list_opens_a_past_conversation_by_keyboard_and_continues_it(
+    qtbot: QtBot, panel_for: Callable[[Reverie], ChatPanel], open_store: Callable[..., Reverie],
+) -> None:
+    llm = MemoryLLM("Noted.")
+    facade = open_store(llm=llm)
+    facade.chat(facade.new_conversation(), "My sister Ana moves to Porto in May.")
+    facade.chat(facade.new_conversation(), "The bus was late again today.")
+    panel = panel_for(facade)
+    panel.conversations.refresh()
+    wait_rows(qtbot, panel, 2)
+    assert row_titles(panel) == ["The bus was late again today.",
+                                 "My sister Ana moves to Porto in May."]
+    view = panel.conversations.view
+    assert view.accessibleName() == "Conversation list"
+
+    focus(qtbot, view)
+    qtbot.keyClick(view, Qt.Key.Key_Home)
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    with qtbot.waitSignal(panel._runner.busy_changed, timeout=TIMEOUT_MS,
+                          check_params_cb=lambda lane, busy: lane == Lane.CHAT and not busy):
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "Porto" in panel.transcript.toPlainText(), timeout=TIMEOUT_MS)
+    shown = panel.transcript.toPlainText()
+    assert shown.index("My sister Ana moves to Porto in May.") < shown.index("Noted.")
+    assert STORED_NOTE in shown
+    assert "The bus was late" not in shown
+    conversation = panel._conversation
+    assert conversation is not None
+    assert len(conversation.history) == 2
+    assert panel.conversations.model.current == conversation.source_id
+
+    # Going on: the model gets the old turns, and the list moves it to the top.
+    calls = len(llm.calls)
+    with qtbot.waitSignal(panel.answer_finished, timeout=TIMEOUT_MS):
+        send(qtbot, panel, "I will send her a card before she moves.")
+    assert any("Porto" in m["content"] for m in llm.calls[calls])
+    qtbot.waitUntil(lambda: row_titles(panel)[0].startswith("My sister Ana"),
+                    timeout=TIMEOUT_MS)
+    assert panel.conversations.model.index(0).data().endswith("4 turns")
+    assert len(conversation.history) == 4
+
+    # Ctrl+N's slot: a new conversation, nothing selected in the list.
+    panel.new_conversation()
+    assert panel._conversation is None
+    assert panel.conversations.model.current is None
+    assert not view.selectionModel().hasSelection()
+
+
+def test_the_list_cannot_switch_while_an_answer_is_written(
+    qtbot: QtBot, panel_for: Callable[[Reverie], ChatPanel], open_store: Callable[..., Reverie],
+) -> None:
+    llm = HoldingLLM()
+    facade = open_store(llm=MemoryLLM("Noted."))
+    facade.chat(facade.new_conversation(), "The bus was late again today.")
+    facade.use_models(RoleModels.same(llm))
+    panel = panel_for(facade)
+    panel.conversations.refresh()
+    wait_rows(qtbot, panel, 1)
+    with qtbot.waitSignal(panel.token_received, timeout=TIMEOUT_MS):
+        send(qtbot, panel, "Tell me a long story")
+    view = panel.conversations.view
+    assert not view.isEnabled()
+    assert not panel.conversations.rename_action.isEnabled()
+    source_id = panel.conversations.model.index(0).data(SourceIdRole)
+    panel.open_conversation(source_id)  # refused: the answer keeps its conversation
+    assert "The bus was late" not in panel.transcript.toPlainText()
+    with qtbot.waitSignal(panel.answer_finished, timeout=TIMEOUT_MS):
+        panel.stop()
+    qtbot.waitUntil(view.isEnabled, timeout=TIMEOUT_MS)
+    wait_rows(qtbot, panel, 2)  # the stopped conversation is stored and listed
+
+
+def test_f2_renames_and_delete_asks_naming_the_memories_that_go(
+    qtbot: QtBot, panel_for: Callable[[Reverie], ChatPanel], open_store: Callable[..., Reverie],
+) -> None:
+    facade = open_store(llm=MemoryLLM("Noted."))
+    facade.chat(facade.new_conversation(), "Hello there.")
+    facade.chat(facade.new_conversation(), "I adopted a grey cat called Miso last weekend.")
+    facade.extract_pending()
+    memory = facade.store.ledger.query("SELECT text FROM memories")[0]["text"]
+    assert "Miso" in memory
+    panel = panel_for(facade)
+    panel.conversations.refresh()
+    wait_rows(qtbot, panel, 2)
+    view = panel.conversations.view
+    focus(qtbot, view)
+    qtbot.keyClick(view, Qt.Key.Key_Home)
+    qtbot.keyClick(view, Qt.Key.Key_F2)
+    dialog = panel.conversations.dialog
+    assert isinstance(dialog, QInputDialog)
+    assert dialog.textValue().startswith("I adopted a grey cat")
+    dialog.setTextValue("Miso")
+    dialog.accept()
+    qtbot.waitUntil(lambda: row_titles(panel)[0] == "Miso", timeout=TIMEOUT_MS)
+
+    # Open it, then delete it: the confirmation names the memory taken from it.
+    with qtbot.waitSignal(panel._runner.busy_changed, timeout=TIMEOUT_MS,
+                          check_params_cb=lambda lane, busy: lane == Lane.CHAT and not busy):
+        qtbot.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "grey cat" in panel.transcript.toPlainText(), timeout=TIMEOUT_MS)
+    focus(qtbot, view)
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: isinstance(panel.conversations.dialog, DeleteConversationDialog),
+                    timeout=TIMEOUT_MS)
+    confirm = panel.conversations.dialog
+    assert isinstance(confirm, DeleteConversationDialog)
+    assert "“Miso”" in confirm.summary.text()
+    assert "2 turns and 1 memory" in confirm.summary.text()
+    assert [confirm.memories.item(r).text() for r in range(confirm.memories.count())] == [memory]
+    assert confirm.cancel_button.isDefault()
+
+    confirm.cancel_button.click()  # nothing happens
+    assert facade.counts()["memories"] == 1
+    focus(qtbot, view)
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+    qtbot.waitUntil(lambda: isinstance(panel.conversations.dialog, DeleteConversationDialog),
+                    timeout=TIMEOUT_MS)
+    confirm = panel.conversations.dialog
+    assert isinstance(confirm, DeleteConversationDialog)
+    confirm.delete_button.click()
+    wait_rows(qtbot, panel, 1)
+    assert row_titles(panel) == ["Hello there."]
+    assert facade.counts()["memories"] == 0
+    assert panel._conversation is None  # the deleted conversation left the transcript
+    assert panel.transcript.toPlainText() == ""
+    qtbot.waitUntil(lambda: panel.status.text() == "Deleted, with 1 memory taken from it.",
+                    timeout=TIMEOUT_MS)

@@ -1,0 +1,118 @@
+"""The conversation list's model (checked by qtmodeltester) and its paging on a real store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QModelIndex, Qt
+from pytestqt.qtbot import QtBot
+
+from reverie.core.chat.conversations import ConversationSummary
+from reverie.core.service import Reverie
+from reverie.desktop import conversations_view
+from reverie.desktop.conversations_model import ConversationsModel, SourceIdRole, SummaryRole
+from reverie.desktop.conversations_view import ConversationList
+from reverie.desktop.jobs import JobRunner, Lane
+from tests.doubles import ScriptedLLM
+
+pytestmark = pytest.mark.gui
+TIMEOUT_MS = 30_000
+START = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
+
+
+def summary(n: int, turns: int = 2, title: str | None = None) -> ConversationSummary:
+    return ConversationSummary(
+        source_id=f"src_{n}", name=f"Chat {n}", title=title or f"Conversation {n}",
+        named=title is not None, last_turn=START - timedelta(days=n), turns=turns,
+    )
+
+
+def test_the_model_pages_and_updates_rows_in_place(qtbot: QtBot, qtmodeltester: Any) -> None:
+    model = ConversationsModel()
+    model.set_first_page([summary(1), summary(2, turns=1)], more=True)
+    qtmodeltester.check(model)
+    assert model.rowCount() == 2
+    first = model.index(0)
+    assert first.data() == "Conversation 1\nSat 5 Dec 2026 · 2 turns"
+    assert model.index(1).data().endswith("· 1 turn")
+    assert first.data(SourceIdRole) == "src_1"
+    assert first.data(SummaryRole) == summary(1)
+    assert first.data(Qt.ItemDataRole.AccessibleTextRole) == (
+        "Conversation 1. Last turn Sat 5 Dec 2026, 2 turns.")
+    assert model.rowCount(first) == 0  # a flat list
+
+    # The tester's fetchMore asked for the next page; while it is on its way, no other.
+    assert not model.canFetchMore(QModelIndex())
+    model.fetch_failed()  # it did not come: ask again
+    assert model.canFetchMore(QModelIndex())
+    with qtbot.waitSignal(model.page_wanted) as wanted:
+        model.fetchMore(QModelIndex())
+    assert wanted.args == [2]
+    assert not model.canFetchMore(QModelIndex())
+    model.add_page(2, [summary(3)], more=False)
+    assert model.rowCount() == 3
+    assert not model.canFetchMore(QModelIndex())
+    model.add_page(7, [summary(9)], more=True)  # a page of an older list: dropped
+    assert model.rowCount() == 3
+
+    # The same conversations again, one renamed: only that row changes.
+    with qtbot.waitSignal(model.dataChanged) as changed:
+        model.set_first_page([summary(1, title="Garden"), summary(2, turns=1), summary(3)],
+                             more=False)
+    assert changed.args[0].row() == 0
+    assert model.index(0).data().startswith("Garden\n")
+    with qtbot.waitSignal(model.modelReset):
+        model.set_first_page([summary(4), summary(1)], more=False)
+    assert [model.index(r).data(SourceIdRole) for r in range(2)] == ["src_4", "src_1"]
+
+    # The conversation shown in the transcript is drawn bold.
+    model.set_current("src_1")
+    assert model.current == "src_1"
+    assert model.index(1).data(Qt.ItemDataRole.FontRole).bold()
+    assert model.index(0).data(Qt.ItemDataRole.FontRole) is None
+    qtmodeltester.check(model)
+
+
+@pytest.fixture
+def list_for(qtbot: QtBot) -> Iterator[Callable[[Reverie], ConversationList]]:
+    runners: list[JobRunner] = []
+
+    def make(facade: Reverie) -> ConversationList:
+        runner = JobRunner()
+        runner.set_facade(facade)
+        runners.append(runner)
+        widget = ConversationList(runner)
+        qtbot.addWidget(widget)
+        widget.resize(260, 400)
+        widget.show()
+        return widget
+
+    yield make
+    for runner in runners:
+        runner.shutdown()
+
+
+def test_the_list_reads_its_pages_from_the_store(
+    qtbot: QtBot, list_for: Callable[[Reverie], ConversationList],
+    open_store: Callable[..., Reverie], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(conversations_view, "PAGE", 2)
+    facade = open_store(llm=ScriptedLLM(lambda _m: "Noted."))
+    for text in ("Bread needs more salt.", "The bus was late again.", "Lena turns five soon."):
+        facade.chat(facade.new_conversation(), text)
+    widget = list_for(facade)
+    assert widget.empty.isVisible()
+    widget.refresh()
+    qtbot.waitUntil(lambda: widget.model.rowCount() >= 2, timeout=TIMEOUT_MS)
+    assert not widget.empty.isVisible()
+    titles = [widget.model.index(r).data().split("\n")[0] for r in range(2)]
+    assert titles == ["Lena turns five soon.", "The bus was late again."]
+    # Scrolling to the end (Qt calls fetchMore) brings the last page.
+    qtbot.waitUntil(lambda: not widget._runner.busy(Lane.STATUS), timeout=TIMEOUT_MS)
+    widget.model.fetchMore(QModelIndex())
+    qtbot.waitUntil(lambda: widget.model.rowCount() == 3, timeout=TIMEOUT_MS)
+    assert widget.model.index(2).data().startswith("Bread needs more salt.")
+    assert not widget.model.canFetchMore(QModelIndex())
