@@ -224,6 +224,19 @@ class Reverie:
         self.capture.start(on_status=on_status, on_changes=on_changes,
                            extract=run_extraction if extract else None)
 
+    @property
+    def capture_paused(self) -> bool:
+        """True while the user has paused all capture (kept in the store)."""
+        return self.capture.paused_all
+
+    def set_capture_paused(self, paused: bool) -> None:
+        """Pause reading every watched source, or resume and catch up on what changed
+        meanwhile; the choice holds across restarts (see `Capture.pause_all`)."""
+        if paused:
+            self.capture.pause_all()
+        else:
+            self.capture.resume_all()
+
     def search(
         self,
         query: str,

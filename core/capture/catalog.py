@@ -23,6 +23,10 @@ from reverie.core.store.ledger import Ledger
 from reverie.core.store.records import now_utc
 
 NEVER_REMEMBER = "never_remember"  # meta key: JSON list of patterns
+# meta key: "1" while the user has paused all capture. In the store, not in the app's
+# settings: it belongs with the sources it holds back (a backup or another machine
+# opening the store keeps it), and the CLI and the app see the same state.
+CAPTURE_PAUSED = "capture_paused"
 MAX_ATTEMPTS = 2
 
 
@@ -133,6 +137,19 @@ def set_never_remember(ledger: Ledger, patterns: tuple[str, ...]) -> None:
     with ledger.transaction() as conn:
         conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                      (NEVER_REMEMBER, json.dumps(cleaned)))
+
+
+def capture_paused(ledger: Ledger) -> bool:
+    """True while the user has paused reading every watched source."""
+    rows = ledger.query("SELECT value FROM meta WHERE key = ?", (CAPTURE_PAUSED,))
+    return bool(rows) and rows[0]["value"] == "1"
+
+
+def set_capture_paused(ledger: Ledger, paused: bool) -> None:
+    """Record that all capture is paused (or no longer is)."""
+    with ledger.transaction() as conn:
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                     (CAPTURE_PAUSED, "1" if paused else "0"))
 
 
 def file_record(ledger: Ledger, path: Path) -> FileRecord | None:

@@ -11,6 +11,12 @@ path queue holds each path once however often it changes. The indexer handles on
 at a time; the episodes it writes wait in the ledger (a durable queue) until the
 extractor, which runs the slow LLM, gets to them. Quitting at any point loses nothing:
 the catch-up scan at the next start finds what was not done.
+
+Pausing all capture (`pause_all`, the tray's "Pause capture") is that same quit for
+reading alone: the watches are dropped, queued paths are let go, a file being read is
+put back as unread, and the pause is kept in the ledger so that it holds across
+restarts. `resume_all` watches and scans every source again, which catches up on what
+changed meanwhile. Extraction of what was already stored goes on while paused.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ from reverie.core.capture.isolation import IsolatedParser
 from reverie.core.capture.path_queue import PathQueue
 from reverie.core.capture.watcher import FolderWatcher, WatchMode
 from reverie.core.editing import MemoryEditor
-from reverie.core.errors import Cancelled
+from reverie.core.errors import BadInput, Cancelled
+from reverie.core.extract.deadline import EitherEvent
 from reverie.core.jobs import Progress, no_progress
 from reverie.core.store.forget import ForgetPlan, ForgetTarget
 from reverie.core.store.store import Store
@@ -41,6 +48,7 @@ Extract = Callable[[threading.Event], Changes]  # runs extraction of pending epi
 # When nothing happened for this long, every source is scanned again: a safety net for
 # events the OS dropped (an overflowing inotify queue says nothing to watchdog's users).
 RESCAN_SECONDS = 15 * 60
+CAPTURE_PAUSED = "capture paused"  # a source's state while all capture is paused
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,7 @@ class SourceStatus:
     """One watched source, as `reverie sources` and the Sources screen show it."""
 
     source: WatchedSource
-    state: str  # watching, polling, paused, scanning, error, idle (not running)
+    state: str  # watching, polling, paused, capture paused, scanning, error, idle
     done: int  # files checked in the current scan
     total: int
     files: int  # files stored
@@ -83,6 +91,13 @@ class Capture:
         self._queue = PathQueue()
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
+        # Set while all capture is paused; mirrors the ledger's flag, so that the hot
+        # paths (every queued path, the UI's state) read memory, not the ledger.
+        self._held = threading.Event()
+        if catalog.capture_paused(store.ledger):
+            self._held.set()
+        self._hold_lock = threading.Lock()  # a pause and a new watch never interleave
+        self._interrupt = EitherEvent(self._stopping, self._held)  # stops a read
         self._extract_wanted = threading.Event()
         self._on_status: Callable[[list[SourceStatus]], None] = lambda _: None
         self._on_changes: Callable[[Changes], None] = lambda _: None
@@ -108,6 +123,38 @@ class Capture:
         """Follow a paused source again, catching up on what changed meanwhile."""
         catalog.set_paused(self._store.ledger, watch_id, False)
         self._begin(catalog.get_watch(self._store.ledger, watch_id))
+
+    @property
+    def paused_all(self) -> bool:
+        """True while all capture is paused (`pause_all`), even across restarts."""
+        return self._held.is_set()
+
+    def pause_all(self) -> None:
+        """Stop reading every watched source until `resume_all`; kept across restarts.
+
+        What is stored stays, and what waits for extraction is still extracted. A file
+        being read is put back as unread; the scan at `resume_all` reads it then.
+        """
+        with self._hold_lock:
+            catalog.set_capture_paused(self._store.ledger, True)
+            self._held.set()
+            if self._watcher is not None:
+                for root in self._watcher.watched():
+                    self._watcher.unwatch(root)
+        log.info("all capture paused")
+        self._publish()
+
+    def resume_all(self) -> None:
+        """Read the watched sources again: each source not paused on its own is watched
+        and scanned, which catches up on what changed while capture was paused."""
+        with self._hold_lock:
+            catalog.set_capture_paused(self._store.ledger, False)
+            self._held.clear()
+        log.info("capture resumed")
+        for watch in catalog.list_watches(self._store.ledger):
+            if not watch.paused:
+                self._begin(watch)
+        self._publish()
 
     def plan_remove(self, watch_id: int) -> ForgetPlan:
         """What forgetting a source's files would remove, to show before `remove`."""
@@ -156,7 +203,12 @@ class Capture:
 
     def scan(self, watch_id: int | None = None, *, progress: Progress = no_progress,
              cancel: threading.Event | None = None) -> list[ScanReport]:
-        """Check every file of one source (or of all unpaused ones) now, in this thread."""
+        """Check every file of one source (or of all unpaused ones) now, in this thread.
+
+        Refused while all capture is paused: the user asked Reverie not to read.
+        """
+        if self._held.is_set():
+            raise BadInput("capture is paused; resume it to read your sources again")
         watches = [catalog.get_watch(self._store.ledger, watch_id)] if watch_id is not None \
             else [w for w in catalog.list_watches(self._store.ledger) if not w.paused]
         return [self._indexer.scan(watch, progress, cancel) for watch in watches]
@@ -209,15 +261,18 @@ class Capture:
         self._threads.append(thread)
 
     def _begin(self, watch: WatchedSource) -> None:
-        if self._watcher is None or watch.paused:
+        watcher = self._watcher
+        if watcher is None or watch.paused:
             return
-        try:
-            mode = self._watcher.watch(watch.path)
-            catalog.note_watch(self._store.ledger, watch.id, mode=mode.value)
-        except OSError as exc:
-            catalog.note_watch(self._store.ledger, watch.id,
-                               error=f"cannot be watched ({exc.strerror or exc})")
-        self._queue.put_scan(watch.id)
+        with self._hold_lock:
+            if not self._held.is_set():  # paused all: `resume_all` begins it
+                try:
+                    mode = watcher.watch(watch.path)
+                    catalog.note_watch(self._store.ledger, watch.id, mode=mode.value)
+                except OSError as exc:
+                    catalog.note_watch(self._store.ledger, watch.id,
+                                       error=f"cannot be watched ({exc.strerror or exc})")
+                self._queue.put_scan(watch.id)
         self._publish()
 
     def _index_loop(self) -> None:
@@ -227,7 +282,7 @@ class Capture:
                 if self._stopping.is_set():
                     return
                 for watch in catalog.list_watches(self._store.ledger):
-                    if not watch.paused:
+                    if not watch.paused and not self._held.is_set():
                         self._queue.put_scan(watch.id)
                 continue
             try:
@@ -238,6 +293,16 @@ class Capture:
                 log.exception("capture failed on one item; going on")
 
     def _handle(self, item: int | Path) -> None:
+        if self._held.is_set():
+            return  # paused all: let it go; `resume_all` scans every source anyway
+        try:
+            self._read(item)
+        except Cancelled:
+            if self._stopping.is_set():
+                raise
+            log.info("capture paused during a read; it is read again when resumed")
+
+    def _read(self, item: int | Path) -> None:
         if isinstance(item, int):
             self._scan_in_background(item)
             return
@@ -247,7 +312,7 @@ class Capture:
         if item.is_dir():  # a folder appeared or moved in: scan the source as a whole
             self._queue.put_scan(watch.id)
             return
-        outcome = self._indexer.check(watch, item, self._stopping)
+        outcome = self._indexer.check(watch, item, self._interrupt)
         self._after(outcome.changes, bool(outcome.added_ids))
         self._publish()
 
@@ -267,7 +332,7 @@ class Capture:
 
         try:
             return self._indexer.scan(
-                watch, progress, self._stopping,
+                watch, progress, self._interrupt,
                 on_outcome=lambda o: self._after(o.changes, bool(o.added_ids)),
             )
         finally:
@@ -331,6 +396,8 @@ class Capture:
     def _state(self, watch: WatchedSource, *, scanning: bool) -> str:
         if watch.paused:
             return "paused"
+        if self._held.is_set():
+            return CAPTURE_PAUSED
         if self._watcher is None:
             return "idle"
         if watch.error:
