@@ -1,8 +1,11 @@
 """Start-up and shut-down of the desktop app (`run_app`, called by the launcher).
 
-Order: logging → QApplication (names, style) → Qt messages routed into logging →
-the window, shown at once → the facade opened by a job → the event loop. On the way out
-the window cancels and waits for running jobs and closes the facade before we return.
+Order: logging → QApplication (names, style, icon) → Qt messages routed into logging →
+the single-instance check (a second launch on the same data directory hands over to the
+first and exits) → the window → the crash handler (log file, report files,
+faulthandler) → the tray icon → the window shown → the facade opened by a job → the
+event loop. On the way out the window cancels and waits for running jobs and closes the
+facade, then the crash handler and the instance name are released, before we return.
 """
 
 from __future__ import annotations
@@ -11,11 +14,10 @@ import logging
 import os
 import signal
 import sys
-import traceback
-from collections.abc import Callable
-from types import TracebackType
+from pathlib import Path
 
-from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QMessageLogContext, QSize, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from reverie.core.compose import open_reverie
@@ -31,13 +33,26 @@ from reverie.core.store.keys import (
     passphrase_needed,
     secure_keyring,
 )
-from reverie.desktop.jobs import BUG_APOLOGY
+from reverie.desktop.crash import (
+    UNEXPECTED_TITLE,
+    CrashHandler,
+    resolve_log_dir,
+    unexpected_message,
+)
 from reverie.desktop.main_window import MainWindow
+from reverie.desktop.single_instance import (
+    Handover,
+    SingleInstance,
+    bring_to_front,
+    instance_key,
+    server_name,
+)
+from reverie.desktop.tray import Tray
 
 log = logging.getLogger("reverie.desktop")
 qt_log = logging.getLogger("reverie.qt")
 
-ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], None]
+ICON_NAME = "reverie.svg"
 
 _QT_LEVELS = {
     QtMsgType.QtDebugMsg: logging.DEBUG,
@@ -49,12 +64,37 @@ _QT_LEVELS = {
 
 
 def run_app(data_dir: str | None, *, verbose: bool) -> int:
-    """Run the desktop app on `data_dir` (None: the default); return the exit code."""
+    """Run the desktop app on `data_dir` (None: the default); return the exit code.
+
+    If a Reverie app already runs on that data directory, ask it to show its window,
+    say so in one line on stderr, and return at once (0, or 1 if it did not answer).
+    """
     configure_logging(verbose)
     app = create_application()
     previous_handler = qInstallMessageHandler(_qt_message)
-
     directory = resolve_data_dir(data_dir)
+    instance = SingleInstance(server_name(directory))
+    try:
+        handover = instance.claim()
+        if handover is not None:
+            sys.stderr.write(handover_line(handover, directory) + "\n")
+            return 0 if handover is Handover.ACTIVATED else 1
+        return _run_window(app, directory, instance)
+    finally:
+        instance.release()
+        qInstallMessageHandler(previous_handler)
+
+
+def handover_line(handover: Handover, directory: Path) -> str:
+    """The one line a second launch prints before it exits."""
+    if handover is Handover.ACTIVATED:
+        return f"reverie: already running on {directory}; its window was brought to the front."
+    return (f"reverie: already running on {directory}, but it did not answer; "
+            "try again in a moment.")
+
+
+def _run_window(app: QApplication, directory: Path, instance: SingleInstance) -> int:
+    """The window on `directory`, with the crash handler and the tray, until it closes."""
 
     def opener(passphrase: str | None) -> Reverie:
         ask = fixed_passphrase(passphrase) if passphrase else passphrase_from_env
@@ -66,8 +106,18 @@ def run_app(data_dir: str | None, *, verbose: bool) -> int:
         return passphrase_needed(directory, secure_keyring())
 
     window = MainWindow(opener, needs_passphrase=needs_passphrase)
-    previous_hook = sys.excepthook
-    sys.excepthook = _bug_hook(window)
+    instance.activation_requested.connect(lambda: bring_to_front(window))
+    crash = CrashHandler(
+        resolve_log_dir(), instance_key(directory),
+        show=lambda title, message: window.show_problem(title, message, is_bug=True),
+        on_interrupt=window.close,
+    )
+    last_crash = crash.install()
+    if last_crash is not None:  # told once: the fault file became this report
+        report = last_crash
+        window.opened.connect(lambda: window.show_problem(
+            UNEXPECTED_TITLE, unexpected_message(report), is_bug=False))
+    tray = Tray(window, app.windowIcon())
     # Let Ctrl+C and `kill` quit cleanly (jobs stopped, store closed): Python handles
     # signals only between bytecodes, so wake the interpreter now and then.
     for number in (signal.SIGINT, signal.SIGTERM):
@@ -77,15 +127,16 @@ def run_app(data_dir: str | None, *, verbose: bool) -> int:
     wakeup.start(250)
     try:
         window.show()
+        tray.show_icon()
         window.start()
         code = app.exec()
     finally:
         wakeup.stop()
+        tray.hide_icon()
         window.shutdown()
-        sys.excepthook = previous_hook
+        crash.uninstall()
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        qInstallMessageHandler(previous_handler)
     log.info("app closed")
     return window.exit_code or code
 
@@ -99,24 +150,41 @@ def create_application() -> QApplication:
     app.setOrganizationName(APP_NAME)
     app.setOrganizationDomain("reverie.local")
     app.setStyle("Fusion")
+    # Matches the menu entry's reverie.desktop, so that Wayland shells find its icon.
+    app.setDesktopFileName("reverie")
+    app.setWindowIcon(app_icon())
     return app
+
+
+def app_icon() -> QIcon:
+    """Reverie's icon, from its SVG: drawn sharp at any size and device-pixel ratio.
+
+    Qt draws an SVG icon through the QtSvg plugins shipped with PySide6; if they are
+    missing the icon is empty and a warning says so (the window then has Qt's own icon).
+    """
+    for folder in _resource_folders():
+        path = folder / "icons" / ICON_NAME
+        if path.is_file():
+            icon = QIcon(str(path))
+            if icon.pixmap(QSize(32, 32)).isNull():
+                log.warning("cannot draw %s: Qt's SVG plugins are missing", path)
+                return QIcon()
+            return icon
+    log.info("no %s found beside the app; using Qt's icon", ICON_NAME)
+    return QIcon()
+
+
+def _resource_folders() -> list[Path]:
+    """Where `resources/` may be: the repository (an editable install), or the folder a
+    PyInstaller bundle unpacks its data into."""
+    folders = [Path(__file__).resolve().parent.parent / "resources"]
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        folders.append(Path(bundle) / "resources")
+    return folders
 
 
 def _qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
     """Qt's own warnings go to the `reverie.qt` logger instead of raw stderr."""
     qt_log.log(_QT_LEVELS.get(kind, logging.WARNING), "%s (%s)", message, context.category)
 
-
-def _bug_hook(window: MainWindow) -> ExceptHook:
-    """An excepthook for exceptions escaping Qt slots: log them, apologise, go on."""
-
-    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
-        if issubclass(kind, KeyboardInterrupt):
-            window.close()
-            return
-        log.error(
-            "uncaught exception (bug):\n%s", "".join(traceback.format_exception(kind, value, tb))
-        )
-        window.statusBar().showMessage(BUG_APOLOGY, 15000)
-
-    return hook

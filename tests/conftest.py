@@ -28,6 +28,8 @@ GEMMA_SHA256 = "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818
 # The machine's model choices (models.json) of the user running the tests are never
 # read or changed: every test, and every process it starts, gets a folder of its own.
 os.environ["REVERIE_CONFIG_DIR"] = tempfile.mkdtemp(prefix="reverie-test-config-")
+# Nor is the app's log folder (crash reports, the fault file) of that user written to.
+os.environ["REVERIE_LOG_DIR"] = tempfile.mkdtemp(prefix="reverie-test-logs-")
 
 
 @pytest.fixture(autouse=True)
