@@ -66,9 +66,8 @@ def crash_message(report: Path | None) -> str:
     """What the user reads after a bug: what happened, where the report is."""
     where = (f"A report was written to:\n{report}" if report is not None
              else "The details were written to the log.")
-    return ("Something went wrong inside Reverie. Nothing you did caused it, and your "
-            f"memories are safe.\n\n{where}\n\nReverie keeps running; if it misbehaves, "
-            "restart it.")
+    return ("Something went wrong inside Reverie. Nothing you did caused it.\n\n"
+            f"{where}\n\nReverie keeps running; if it misbehaves, restart it.")
 
 
 def unexpected_message(report: Path) -> str:
