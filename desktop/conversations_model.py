@@ -10,6 +10,7 @@ selection and scroll position survive a refresh.
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import (
@@ -28,15 +29,27 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 
 SourceIdRole = Qt.ItemDataRole.UserRole + 1  # str: the conversation's source id
 SummaryRole = Qt.ItemDataRole.UserRole + 2  # ConversationSummary of the row
+CurrentRole = Qt.ItemDataRole.UserRole + 3  # bool: the transcript shows this conversation
 
 _NO_PARENT = QModelIndex()
 _BOLD = QFont()
 _BOLD.setBold(True)
 
 
-def row_details(summary: ConversationSummary) -> str:
-    """The second line of a row: "Sun 6 Dec 2026 · 4 turns"."""
-    return f"{short_date(summary.last_turn)} · {plural(summary.turns, 'turn')}"
+def when_label(when: datetime, today: date | None = None) -> str:
+    """When a conversation's last turn was: "Today 14:05", "Yesterday 09:12", or its date."""
+    local = when.astimezone() if when.tzinfo is not None else when
+    today = today or datetime.now().astimezone().date()
+    if local.date() == today:
+        return f"Today {local:%H:%M}"
+    if local.date() == today - timedelta(days=1):
+        return f"Yesterday {local:%H:%M}"
+    return short_date(local)
+
+
+def row_details(summary: ConversationSummary, today: date | None = None) -> str:
+    """The second line of a row: "Today 14:05 · 4 turns"."""
+    return f"{when_label(summary.last_turn, today)} · {plural(summary.turns, 'turn')}"
 
 
 class ConversationsModel(QAbstractListModel):
@@ -125,7 +138,7 @@ class ConversationsModel(QAbstractListModel):
         summary = self._rows[index.row()]
         if role == Qt.ItemDataRole.FontRole:
             return _BOLD if summary.source_id == self._current else None
-        spoken = (f"{summary.title}. Last turn {short_date(summary.last_turn)}, "
+        spoken = (f"{summary.title}. Last turn {when_label(summary.last_turn)}, "
                   f"{plural(summary.turns, 'turn')}.")
         values: dict[int, Any] = {
             Qt.ItemDataRole.DisplayRole: f"{summary.title}\n{row_details(summary)}",
@@ -133,6 +146,7 @@ class ConversationsModel(QAbstractListModel):
             Qt.ItemDataRole.AccessibleTextRole: spoken,
             SourceIdRole: summary.source_id,
             SummaryRole: summary,
+            CurrentRole: summary.source_id == self._current,
         }
         return values.get(role)
 

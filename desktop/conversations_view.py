@@ -14,10 +14,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QDialog,
     QDialogButtonBox,
     QInputDialog,
@@ -26,6 +27,9 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QMenu,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -33,11 +37,20 @@ from PySide6.QtWidgets import (
 from reverie.core.chat.conversations import PAGE, ConversationDeletion, ConversationSummary
 from reverie.core.service import Reverie
 from reverie.core.types import Changes
-from reverie.desktop.conversations_model import ConversationsModel, SourceIdRole
+from reverie.desktop.conversations_model import (
+    ConversationsModel,
+    CurrentRole,
+    SourceIdRole,
+    SummaryRole,
+    row_details,
+)
 from reverie.desktop.jobs import JobContext, JobRunner, Lane
 from reverie.desktop.labels import plural
 
 log = logging.getLogger("reverie.desktop.chat")
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+MUTED = "#6b6b6b"
 
 
 @dataclass(frozen=True)
@@ -88,6 +101,56 @@ def delete(deletion: ConversationDeletion) -> Callable[[Reverie, JobContext], De
         return Deleted(deletion.summary.source_id, changes)
 
     return work
+
+
+class ConversationDelegate(QStyledItemDelegate):
+    """Draws a row as its title over a smaller, muted line: when, and how many turns."""
+
+    _PAD = 4
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: ModelIndex) -> None:
+        """The selection background from the style, then the two lines of text."""
+        summary = index.data(SummaryRole)
+        if not isinstance(summary, ConversationSummary):
+            super().paint(painter, option, index)
+            return
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        style = opt.widget.style() if opt.widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        box = opt.rect.adjusted(self._PAD + 2, self._PAD, -self._PAD, -self._PAD)
+        painter.save()
+        title_font = QFont(option.font)
+        title_font.setBold(bool(index.data(CurrentRole)))
+        painter.setFont(title_font)
+        painter.setPen(opt.palette.color(text_role))
+        line = QFontMetrics(title_font).height()
+        painter.drawText(box.adjusted(0, 0, 0, -line), _TOP_LEFT, QFontMetrics(title_font)
+                         .elidedText(summary.title, Qt.TextElideMode.ElideRight, box.width()))
+        small = _small(option.font)
+        painter.setFont(small)
+        if not selected:
+            painter.setPen(QColor(MUTED))
+        painter.drawText(box.adjusted(0, line + 1, 0, 0), _TOP_LEFT, row_details(summary))
+        painter.restore()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
+        """Two lines and some air."""
+        height = (QFontMetrics(option.font).height() + QFontMetrics(_small(option.font)).height()
+                  + 2 * self._PAD + 1)
+        return QSize(option.rect.width() or 200, height)
+
+
+def _small(font: QFont) -> QFont:
+    small = QFont(font)
+    small.setPointSizeF(max(7.0, font.pointSizeF() * 0.88))
+    return small
+
+
+_TOP_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
 
 
 class DeleteConversationDialog(QDialog):
@@ -151,13 +214,11 @@ class ConversationList(QWidget):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setUniformItemSizes(True)
-        self.view.setWordWrap(False)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.view.setSpacing(2)
+        self.view.setItemDelegate(ConversationDelegate(self.view))
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.empty = QLabel("No conversations yet.", self)
         self.empty.setAccessibleName("No conversations yet")
-        self.empty.setStyleSheet("color: #6b6b6b")
+        self.empty.setStyleSheet(f"color: {MUTED}")
         heading = QLabel("Conversations", self)
         heading.setObjectName("paneTitle")
 

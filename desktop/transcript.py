@@ -85,11 +85,16 @@ class Transcript(QTextBrowser):
         self.clear()
         if earlier:
             self.add_note(f"{plural(earlier, 'earlier turn')} not shown.", color=MUTED)
+        day = None
         for turn in turns:
+            if turn.time.date() != day:  # the date once a day, then only times
+                day = turn.time.date()
+                self._block(top=0 if self.document().isEmpty() else 18)
+                self._write(short_date(day), bold=True, color=MUTED, small=True)
             user = turn.speaker == USER_SPEAKER
-            self._block(top=0 if self.document().isEmpty() else 14)
+            self._block(top=8)
             self._write("You" if user else "Reverie", bold=True, color=ACCENT if user else ANSWER)
-            self._write(f"  {short_date(turn.time)}, {turn.time:%H:%M}", color=MUTED, small=True,
+            self._write(f"  {turn.time:%H:%M}", color=MUTED, small=True,
                         link=item_link(turn.episode_id))
             self._block(top=2)
             self.append_text(turn.text)

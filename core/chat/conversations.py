@@ -227,8 +227,11 @@ def _summary(ledger: Ledger, row: Any) -> ConversationSummary:
     named = source_id_for(CHAT_SOURCE_KIND, name) != source_id
     title = name
     if not named:
+        # "+speaker": walk the source's turns in order; the index on speaker alone would
+        # visit every turn the user ever wrote.
         first = ledger.query(
-            "SELECT text FROM episodes WHERE source_id = ? AND speaker = ? ORDER BY seq LIMIT 1",
+            "SELECT text FROM episodes WHERE source_id = ? AND +speaker = ? ORDER BY seq"
+            " LIMIT 1",
             (source_id, USER_SPEAKER),
         )
         title = shorten(str(first[0][0])) if first else name

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,14 +13,21 @@ from pytestqt.qtbot import QtBot
 from reverie.core.chat.conversations import ConversationSummary
 from reverie.core.service import Reverie
 from reverie.desktop import conversations_view
-from reverie.desktop.conversations_model import ConversationsModel, SourceIdRole, SummaryRole
+from reverie.desktop.conversations_model import (
+    ConversationsModel,
+    SourceIdRole,
+    SummaryRole,
+    row_details,
+    when_label,
+)
 from reverie.desktop.conversations_view import ConversationList
 from reverie.desktop.jobs import JobRunner, Lane
+from reverie.desktop.labels import short_date
 from tests.doubles import ScriptedLLM
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 30_000
-START = datetime(2026, 12, 6, 9, 30, tzinfo=UTC)
+START = datetime(2025, 3, 9, 12, 30, tzinfo=UTC)  # long before any test runs
 
 
 def summary(n: int, turns: int = 2, title: str | None = None) -> ConversationSummary:
@@ -36,12 +43,12 @@ def test_the_model_pages_and_updates_rows_in_place(qtbot: QtBot, qtmodeltester: 
     qtmodeltester.check(model)
     assert model.rowCount() == 2
     first = model.index(0)
-    assert first.data() == "Conversation 1\nSat 5 Dec 2026 · 2 turns"
+    assert first.data() == "Conversation 1\nSat 8 Mar 2025 · 2 turns"
     assert model.index(1).data().endswith("· 1 turn")
     assert first.data(SourceIdRole) == "src_1"
     assert first.data(SummaryRole) == summary(1)
     assert first.data(Qt.ItemDataRole.AccessibleTextRole) == (
-        "Conversation 1. Last turn Sat 5 Dec 2026, 2 turns.")
+        "Conversation 1. Last turn Sat 8 Mar 2025, 2 turns.")
     assert model.rowCount(first) == 0  # a flat list
 
     # The tester's fetchMore asked for the next page; while it is on its way, no other.
@@ -74,6 +81,15 @@ def test_the_model_pages_and_updates_rows_in_place(qtbot: QtBot, qtmodeltester: 
     assert model.index(1).data(Qt.ItemDataRole.FontRole).bold()
     assert model.index(0).data(Qt.ItemDataRole.FontRole) is None
     qtmodeltester.check(model)
+
+
+def test_recent_conversations_read_as_today_and_yesterday() -> None:
+    today = date(2025, 3, 9)
+    local = START.astimezone()
+    assert when_label(local, local.date()) == f"Today {local:%H:%M}"
+    assert when_label(local, local.date() + timedelta(days=1)) == f"Yesterday {local:%H:%M}"
+    assert when_label(local, local.date() + timedelta(days=2)) == short_date(local)
+    assert row_details(summary(0, turns=1), today).endswith(" · 1 turn")
 
 
 @pytest.fixture
