@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reverie.desktop.care_model import plural
+from reverie.desktop.labels import plural
 
 
 class PreviewDialog(QDialog):

@@ -22,7 +22,7 @@ from PySide6.QtGui import QColor
 
 from reverie.core.consolidate.journal import ChangeState, Run, RunState
 from reverie.core.extract.extractor import QueueStatus
-from reverie.desktop.labels import short_date
+from reverie.desktop.labels import plural, short_date
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -100,11 +100,6 @@ REASONS = {"nightly": "Nightly run", "idle": "Run while the computer was idle",
            "missed": "Catch-up run", "manual": "Run you started"}
 RUN_STATES = {RunState.DONE: "done", RunState.PAUSED: "paused; the next run goes on with it",
               RunState.RUNNING: "interrupted; the next run goes on with it"}
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """"1 turn", "2 turns"."""
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def queue_text(status: QueueStatus) -> str:

@@ -19,8 +19,9 @@ from reverie.core.extract.extractor import QueueStatus
 from reverie.core.jobs import check_cancel
 from reverie.core.service import Reverie
 from reverie.core.types import Changes
-from reverie.desktop.care_model import ChangeRow, InboxItem, plural
+from reverie.desktop.care_model import ChangeRow, InboxItem
 from reverie.desktop.jobs import JobContext
+from reverie.desktop.labels import plural
 
 Work = Callable[[Reverie, JobContext], "CareOutcome"]
 

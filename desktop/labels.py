@@ -15,3 +15,8 @@ def speaker_name(speaker: str) -> str:
 def short_date(when: date | datetime) -> str:
     """"Sun 8 Mar 2026": weekday, day without a leading zero, month, year."""
     return f"{when:%a} {when.day} {when:%b %Y}"
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """"1 turn", "2 turns"; `many` for an irregular plural ("memories")."""
+    return f"{count} {one if count == 1 else (many or one + 's')}"
