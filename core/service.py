@@ -35,10 +35,12 @@ from reverie.core.retrieve.options import RetrievalOptions, SearchFilters
 from reverie.core.retrieve.query import QueryPlan
 from reverie.core.retrieve.search import Searcher
 from reverie.core.store import backup as store_backup
-from reverie.core.store import exchange, queries
+from reverie.core.store import exchange, queries, timeline_filter
 from reverie.core.store.exchange_format import is_exchange_file
 from reverie.core.store.keys import Unlocker
+from reverie.core.store.memory_detail import MemoryDetail, memory_detail
 from reverie.core.store.store import Store
+from reverie.core.store.timeline_filter import TimelineFilter
 from reverie.core.types import Changes, DayCount, Excerpt, Hit, ImportReport, TimelineItem
 from reverie.models.base import LLM, Embedder, RoleModels, TokenCallback
 
@@ -257,9 +259,28 @@ class Reverie:
         """Days holding anything, newest first."""
         return queries.timeline_days(self.store.ledger, offset, limit)
 
-    def timeline_items(self, day: str) -> list[TimelineItem]:
-        """The memories and episodes of one ISO day, newest first."""
-        return queries.timeline_items(self.store.ledger, day)
+    def timeline_items(self, day: str, flt: TimelineFilter | None = None) -> list[TimelineItem]:
+        """The memories and episodes of one ISO day (that `flt` keeps), newest first."""
+        if flt is None or flt.is_default:
+            return queries.timeline_items(self.store.ledger, day)
+        return timeline_filter.filtered_items(self.store.ledger, flt, day)
+
+    def timeline_filtered_days(self, flt: TimelineFilter) -> list[DayCount]:
+        """Every day holding items that `flt` keeps, newest first (not for the main
+        thread: it reads the matching rows themselves)."""
+        return timeline_filter.filtered_days(self.store.ledger, flt)
+
+    def timeline_day_near(self, day: str) -> str | None:
+        """The newest day with anything on or before ISO `day` (to jump to a date)."""
+        return timeline_filter.day_on_or_before(self.store.ledger, day)
+
+    def people(self) -> list[str]:
+        """The people memories name, most mentioned first."""
+        return timeline_filter.people(self.store.ledger)
+
+    def source_names(self) -> list[tuple[str, str]]:
+        """Every source as (id, name)."""
+        return timeline_filter.sources(self.store.ledger)
 
     def item_day(self, item_id: str) -> str | None:
         """The timeline day of an episode or memory (None if it is gone)."""
@@ -268,6 +289,10 @@ class Reverie:
     def excerpts(self, item_id: str) -> list[Excerpt]:
         """The source text behind an item: its own turn, or the turns a memory cites."""
         return queries.excerpts(self.store.ledger, item_id)
+
+    def memory_detail(self, memory_id: str) -> MemoryDetail | None:
+        """One memory in full: fields, provenance with supporting spans, chain."""
+        return memory_detail(self.store.ledger, memory_id)
 
     def counts(self) -> dict[str, int]:
         """How many sources, episodes, memories and history entries are stored."""

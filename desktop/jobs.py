@@ -12,7 +12,9 @@ screen's actions, so that they stay usable during a long import), `Lane.CARE` (t
 care screen's quick actions: undo, review verdicts, preview) and `Lane.STATUS` (quick reads
 that keep a status display current; they never write, and a view skips a refresh rather
 than wait for one) and `Lane.EMBED` (a re-embedding after the embedder changed: hours
-on a big store, so it must not hold up imports or extraction). Core serialises the
+on a big store, so it must not hold up imports or extraction) and `Lane.EDIT` (what the
+user does to a memory from its detail in the timeline: edit, pin, undo, forget) and
+`Lane.BROWSE` (the filtered timeline's reads, as the user types: never writes). Core serialises the
 store writer and the model itself; the lanes only keep the UI from queueing work the
 user cannot see.
 
@@ -61,6 +63,8 @@ class Lane(enum.Enum):
     CARE = "care"  # undo a consolidation change, review verdicts, preview: beside long work
     STATUS = "status"  # quick reads for status displays (queue, inbox): never writes
     EMBED = "embed"  # a re-embedding after the embedder changed: long, beside all else
+    EDIT = "edit"  # the user's change to one memory from its detail: edit, pin, undo, forget
+    BROWSE = "browse"  # the timeline's filtered reads (search as you type): never writes
 
 
 class JobBusy(RuntimeError):

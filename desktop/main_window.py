@@ -20,15 +20,13 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -44,9 +42,11 @@ from reverie.core.types import Changes
 from reverie.desktop.capture_bridge import CaptureBridge, start_capture
 from reverie.desktop.care_view import CarePane
 from reverie.desktop.chat_view import ChatPanel
+from reverie.desktop.closing import stop_while_drawing
+from reverie.desktop.import_flow import ImportFlow
 from reverie.desktop.jobs import Job, JobBusy, JobRunner, Lane
+from reverie.desktop.labels import plural
 from reverie.desktop.models_view import ModelsDialog, Reembedding
-from reverie.desktop.operations import ImportOutcome, import_and_extract
 from reverie.desktop.sleep_bridge import SleepBridge, start_sleep
 from reverie.desktop.sources_view import SourcesPane
 from reverie.desktop.timeline_model import TimelineModel
@@ -92,12 +92,10 @@ class MainWindow(QMainWindow):
         self.exit_code = 0
         self._opener = opener
         self._box: QMessageBox | None = None
-        self._import_job: Job | None = None
-        self._turns_stored = False
 
         self.runner = JobRunner(self)
         self.timeline_model = TimelineModel()
-        self.timeline = TimelinePane(self.timeline_model)
+        self.timeline = TimelinePane(self.timeline_model, self.runner)
         self.chat = ChatPanel(self.runner)
         self.capture_bridge = CaptureBridge(self)
         self.sources = SourcesPane(self.runner)
@@ -154,6 +152,11 @@ class MainWindow(QMainWindow):
         self.care.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.care.inbox_count_changed.connect(self._show_inbox_count)
         self.chat.citation_opened.connect(self.open_item)
+        self.timeline.browser.problem.connect(
+            lambda title, message, is_bug: self.show_problem(title, message, is_bug=is_bug))
+        self.timeline.detail.problem.connect(
+            lambda title, message, is_bug: self.show_problem(title, message, is_bug=is_bug))
+        self.timeline.detail.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.reembedding.progressed.connect(
             lambda done, total, what: self.statusBar().showMessage(f"{what}: {done}/{total}"))
         self.reembedding.ended.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -226,21 +229,16 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         bar.setAccessibleName("Status")
-        self.progress = QProgressBar()
-        self.progress.setAccessibleName("Job progress")
-        self.progress.setMaximumWidth(220)
-        self.progress.setTextVisible(True)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setAccessibleName("Cancel import")
-        self.cancel_button.clicked.connect(self.cancel_import)
+        self.import_flow = ImportFlow(self.runner, bar)
+        self.import_flow.turns_stored.connect(self.timeline.expand_newest)
+        self.import_flow.problem.connect(
+            lambda title, message, is_bug: self.show_problem(title, message, is_bug=is_bug))
+        self.progress = self.import_flow.progress
+        self.cancel_button = self.import_flow.cancel_button
         self.counts_label = QLabel()
         self.counts_label.setAccessibleName("Counts")
         self.counts_label.setContentsMargins(8, 0, 8, 0)
-        bar.addPermanentWidget(self.progress)
-        bar.addPermanentWidget(self.cancel_button)
         bar.addPermanentWidget(self.counts_label)
-        self.progress.hide()
-        self.cancel_button.hide()
 
     # --- opening --------------------------------------------------------------------
 
@@ -271,6 +269,7 @@ class MainWindow(QMainWindow):
     def _on_opened(self, facade: object) -> None:
         assert isinstance(facade, Reverie)
         self.timeline_model.set_facade(facade)
+        self.timeline.browser.read_choices()
         self.pages.setCurrentIndex(_MAIN_PAGE)
         self.timeline.expand_newest()
         self._update_counts()
@@ -381,62 +380,11 @@ class MainWindow(QMainWindow):
 
     def start_import(self, path: str) -> Job:
         """Import `path` and extract memories from it, as a job with progress."""
-        job = self.runner.run(Lane.WORK, "import", import_and_extract(path))
-        self._import_job = job
-        self._turns_stored = False
-        name = Path(path).name
-        job.progressed.connect(self._on_progress)
-        job.announced.connect(lambda _changes: self._on_turns_stored(name))
-        job.succeeded.connect(self._on_imported)
-        job.failed.connect(
-            lambda message, is_bug: self.show_problem(
-                f"Could not import {name}", message, is_bug=is_bug
-            )
-        )
-        job.cancelled.connect(self._on_import_cancelled)
-        job.finished.connect(self._on_import_finished)
-        self.progress.setRange(0, 0)
-        self.progress.show()
-        self.cancel_button.setEnabled(True)
-        self.cancel_button.show()
-        self.statusBar().showMessage(f"Importing {name}…")
-        return job
+        return self.import_flow.start(path)
 
     def cancel_import(self) -> None:
         """Ask the running import to stop."""
-        if self._import_job is not None:
-            self._import_job.cancel()
-            self.cancel_button.setEnabled(False)
-            self.statusBar().showMessage("Cancelling…")
-
-    def _on_progress(self, done: int, total: int, what: str) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(min(done, max(total, 1)))
-        self.statusBar().showMessage(f"{what.capitalize()}: {done} of {total}")
-
-    def _on_turns_stored(self, name: str) -> None:
-        self._turns_stored = True
-        self.timeline.expand_newest()
-        self.statusBar().showMessage(f"Stored the turns of {name}; extracting memories…")
-
-    def _on_imported(self, outcome: object) -> None:
-        assert isinstance(outcome, ImportOutcome)
-        report = outcome.report
-        self.statusBar().showMessage(
-            f"Imported {Path(report.path).name}: {_plural(report.episodes_added, 'new turn')}"
-            f" ({report.episodes_skipped} already stored),"
-            f" {_plural(outcome.memories_added, 'memory', 'memories')} extracted"
-        )
-
-    def _on_import_cancelled(self) -> None:
-        if self._turns_stored:
-            text = (
-                "Extraction stopped: the turns are stored; memories not extracted yet"
-                " will be on the next import."
-            )
-        else:
-            text = "Import cancelled: nothing was stored."
-        self.statusBar().showMessage(text)
+        self.import_flow.cancel()
 
     def show_timeline(self) -> None:
         """Show the timeline and chat tab."""
@@ -448,6 +396,8 @@ class MainWindow(QMainWindow):
         facade = self.runner.facade
         day = facade.item_day(item_id) if facade is not None else None
         self.tabs.setCurrentIndex(0)
+        if day is not None and not self.timeline.model.filter.is_default:
+            self.timeline.filters.reset()  # the filter may hide it: show everything
         if day is None or not self.timeline.reveal(item_id, day):
             self.statusBar().showMessage(
                 "That memory is no longer in the timeline: it was forgotten or archived.",
@@ -466,15 +416,14 @@ class MainWindow(QMainWindow):
     def _show_inbox_count(self, count: int) -> None:
         self.tabs.setTabText(2, f"{CARE_TAB} ({count})" if count else CARE_TAB)
 
-    def _on_import_finished(self) -> None:
-        self._import_job = None
-        self.progress.hide()
-        self.cancel_button.hide()
-
     # --- refreshing -----------------------------------------------------------------
 
     def _on_changed(self, changes: Changes | None) -> None:
         self.timeline_model.refresh(changes)
+        self.timeline.detail.reload()
+        if changes is None or changes.memories_added or changes.memories_removed or (
+                changes.episodes_added or changes.episodes_removed):
+            self.timeline.browser.read_choices()
         self._update_counts()
 
     def _update_counts(self) -> None:
@@ -485,9 +434,9 @@ class MainWindow(QMainWindow):
         # Four COUNT(*) reads: milliseconds, fine on the main thread (see timeline_model).
         counts = facade.counts()
         self.counts_label.setText(
-            f"{_plural(counts['sources'], 'conversation or file', 'conversations and files')}"
-            f" · {_plural(counts['episodes'], 'piece')}"
-            f" · {_plural(counts['memories'], 'memory', 'memories')}"
+            f"{plural(counts['sources'], 'conversation or file', 'conversations and files')}"
+            f" · {plural(counts['episodes'], 'piece')}"
+            f" · {plural(counts['memories'], 'memory', 'memories')}"
         )
 
     def _update_actions(self) -> None:
@@ -532,29 +481,20 @@ class MainWindow(QMainWindow):
         self.runner.shutdown()
 
     def _stop_sleep(self) -> None:
-        """Stop the consolidation schedule before the store closes, drawing meanwhile.
-
-        A scheduled run under way stops between two changes (or model tokens); that may
-        take a moment, so the scheduler is stopped on a thread, as capture is below.
-        """
+        """Stop the consolidation schedule before the store closes (a run under way
+        stops between two changes or model tokens)."""
         if not self.sleep_bridge.scheduling:
             return
         self.statusBar().showMessage("Stopping consolidation…")
-        loop = QEventLoop()
-        self.sleep_bridge.stopped.connect(loop.quit)
-        thread = self.sleep_bridge.stop_in_background()
-        loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-        thread.join()
+        stop_while_drawing(self.sleep_bridge.stopped, self.sleep_bridge.stop_in_background)
         log.info("consolidation schedule stopped")
 
     def _stop_capture(self) -> None:
-        """Stop live capture before the store closes, keeping the window drawn meanwhile.
+        """Stop live capture before the store closes.
 
         `Capture.stop` waits for the file being read and the extraction step under way
-        (up to 30 s each), so it runs on a thread while a local event loop keeps painting
-        (user input is held back). Running jobs are cancelled first so that they wind
-        down in the same time. If this loop cannot run (the application has quit), the
-        thread is joined instead.
+        (up to 30 s each); running jobs are cancelled first so that they wind down in
+        the same time.
         """
         facade = self.runner.facade
         if facade is None or not facade.capture.running:
@@ -564,11 +504,9 @@ class MainWindow(QMainWindow):
             if job is not None:
                 job.cancel()
         self.statusBar().showMessage("Stopping watched sources…")
-        loop = QEventLoop()
-        self.capture_bridge.stopped.connect(loop.quit)
-        thread = self.capture_bridge.stop_in_background(facade.capture.stop)
-        loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
-        thread.join()
+        stop_capture = facade.capture.stop
+        stop_while_drawing(self.capture_bridge.stopped,
+                           lambda: self.capture_bridge.stop_in_background(stop_capture))
         log.info("capture stopped")
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -587,6 +525,3 @@ def _padded(widget: QWidget) -> QWidget:
     layout.addWidget(widget)
     return page
 
-
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"

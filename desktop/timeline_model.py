@@ -32,6 +32,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap, QPolygonF
 
 from reverie.core.service import Reverie
+from reverie.core.store.timeline_filter import TimelineFilter
 from reverie.core.types import Changes, DayCount, ItemKind, TimelineItem
 from reverie.desktop.labels import short_date, speaker_name
 
@@ -85,6 +86,7 @@ class TimelineModel(QAbstractItemModel):
     """Days and their items from a `Reverie` facade, fetched as the view needs them."""
 
     loaded = Signal()  # a page of days was read or a refresh ended (even if no row came)
+    filter_stale = Signal(object)  # Changes | None: a filtered timeline needs its days again
 
     _icons: ClassVar[dict[str, QIcon]] = {}
     _fonts: ClassVar[dict[str, QFont]] = {}
@@ -99,16 +101,46 @@ class TimelineModel(QAbstractItemModel):
         self._keys = itertools.count(1)
         self._exhausted = facade is None
         self._changing = 0
+        self._filter = TimelineFilter()
 
     # --- the facade -----------------------------------------------------------------
 
     def set_facade(self, facade: Reverie | None) -> None:
-        """Show the timeline of `facade` (or nothing), starting from the first page."""
-        self.beginResetModel()
-        self._facade = facade
-        self._days, self._by_key, self._row_of = [], {}, {}
-        self._exhausted = facade is None
-        self.endResetModel()
+        """Show the timeline of `facade` (or nothing), unfiltered, from the first page."""
+        with self._changing_rows():
+            self.beginResetModel()
+            self._facade = facade
+            self._filter = TimelineFilter()
+            self._days, self._by_key, self._row_of = [], {}, {}
+            self._exhausted = facade is None
+            self.endResetModel()
+
+    def apply_filter(self, flt: TimelineFilter, days: list[DayCount] | None = None) -> None:
+        """Show only what `flt` keeps: `days` are every day it matches (read off the main
+        thread, `Reverie.timeline_filtered_days`). The default filter goes back to paging
+        through all days."""
+        if not flt.is_default and days is None:
+            raise ValueError("a filtered timeline needs its days")
+        with self._changing_rows():  # no fetch while views and testers hear the reset
+            self.beginResetModel()
+            self._filter = flt
+            self._days, self._by_key, self._row_of = [], {}, {}
+            for entry in days or []:
+                self._append_day(entry)
+            self._exhausted = self._facade is None or not flt.is_default
+            self.endResetModel()
+        self.loaded.emit()
+
+    @property
+    def filter(self) -> TimelineFilter:
+        """What the timeline shows."""
+        return self._filter
+
+    @property
+    def matches(self) -> int:
+        """How many items the filtered timeline holds (all loaded days: a filter reads
+        every matching day at once)."""
+        return sum(day.count for day in self._days)
 
     @property
     def is_empty(self) -> bool:
@@ -232,7 +264,7 @@ class TimelineModel(QAbstractItemModel):
             return
         day = self._day_at(parent)
         assert day is not None
-        items = self._facade.timeline_items(day.day)
+        items = self._facade.timeline_items(day.day, self._filter)
         day.items = []
         if items:
             self.beginInsertRows(parent, 0, len(items) - 1)
@@ -327,6 +359,9 @@ class TimelineModel(QAbstractItemModel):
         """
         if self._facade is None:
             return
+        if not self._filter.is_default:
+            self.filter_stale.emit(changes)  # its days are read off the main thread
+            return
         touched = None if changes is None else changes.days
         extra = self._page_size if touched is None else max(1, len(touched))
         limit = len(self._days) + extra
@@ -342,6 +377,16 @@ class TimelineModel(QAbstractItemModel):
             target = []  # nothing read yet: the view's fetchMore will read the first page
         with self._changing_rows():
             self._merge_days(target, touched)
+        self.loaded.emit()
+
+    def merge_filtered(self, flt: TimelineFilter, days: list[DayCount],
+                       changes: Changes | None) -> None:
+        """Bring a filtered timeline up to date with its days read again (after
+        `filter_stale`); ignored if the filter changed meanwhile."""
+        if flt != self._filter or flt.is_default:
+            return
+        with self._changing_rows():
+            self._merge_days(days, None if changes is None else changes.days)
         self.loaded.emit()
 
     def _merge_days(self, target: list[DayCount], touched: frozenset[str] | None) -> None:
@@ -370,7 +415,7 @@ class TimelineModel(QAbstractItemModel):
         assert self._facade is not None
         assert day.items is not None
         parent = self.index(row, 0)
-        old, new = day.items, self._facade.timeline_items(day.day)
+        old, new = day.items, self._facade.timeline_items(day.day, self._filter)
         new_ids = [item.id for item in new]
         old_ids = [item.id for item in old]
         if [i for i in new_ids if i in set(old_ids)] != old_ids:

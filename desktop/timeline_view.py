@@ -1,5 +1,6 @@
 """The timeline pane: the lazily fetched tree of days, a hint while it is empty, and the
-selected item's full text with the source it came from.
+selected item in full below it (`DetailView`: a memory's fields, sources, chain and
+history, with edit, pin, undo and forget).
 
 `reveal` brings one item into view (reading pages of days and the day's items as
 needed), so a citation in the chat opens where the memory sits in time.
@@ -8,23 +9,31 @@ needed), so a citation in the chat opens where the memory sits in time.
 from __future__ import annotations
 
 import html
+from datetime import date
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QLabel,
-    QScrollArea,
+    QSplitter,
     QStackedWidget,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
-from reverie.core.types import Excerpt
-from reverie.desktop.labels import short_date, speaker_name
+from reverie.core.store.timeline_filter import TimelineFilter
+from reverie.core.types import Excerpt, ItemKind
+from reverie.desktop.detail_view import DetailView
+from reverie.desktop.jobs import JobRunner
+from reverie.desktop.labels import plural, short_date, speaker_name
+from reverie.desktop.timeline_browse import TimelineBrowser
+from reverie.desktop.timeline_filters import FilterBar
 from reverie.desktop.timeline_model import DAY_KIND, ItemIdRole, KindRole, TimelineModel
 
 _EXCERPT_CHARS = 600
+OPEN_MATCHING_DAYS = 5  # a filter opens this many of the newest matching days
 
 
 def excerpt_html(excerpts: list[Excerpt], *, quote: bool = True) -> str:
@@ -42,63 +51,62 @@ def excerpt_html(excerpts: list[Excerpt], *, quote: bool = True) -> str:
         )
     return "".join(parts)
 
-SELECT_HINT = "Select a turn or memory to read it in full here."
-
-
 class TimelinePane(QWidget):
     """The timeline tree, a hint when it is empty, and the selected item's full text."""
 
-    def __init__(self, model: TimelineModel, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, model: TimelineModel, runner: JobRunner, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setAccessibleName("Timeline pane")
         self.model = model
+        self.runner = runner
         title = QLabel("Timeline", self)
         title.setObjectName("paneTitle")
-        self.hint = QLabel(
-            "Nothing here yet.\n\nImport a chat file with\nFile → Import chat file… (Ctrl+O).",
-            self,
-        )
-        self.hint.setAccessibleName("Empty timeline")
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setWordWrap(True)
-        self.hint.setStyleSheet(
-            "QLabel { background: palette(base); border: 1px solid palette(mid);"
-            " color: #6b6b6b; padding: 16px; }"
-        )
-        self.view = QTreeView(self)
-        self.view.setAccessibleName("Timeline")
-        self.view.setModel(model)
-        self.view.setHeaderHidden(True)
-        self.view.setUniformRowHeights(True)
-        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.view.setExpandsOnDoubleClick(True)
-        self.view.setStyleSheet("QTreeView::item { padding: 3px 2px; }")
+        self.filters = FilterBar(self)
+        self.browser = TimelineBrowser(runner, model, self)
+        self.filters.changed.connect(self.browser.show)
+        self.filters.jump_requested.connect(self.go_to_day)
+        self.browser.applied.connect(self._on_filter_applied)
+        self.browser.choices_read.connect(
+            lambda found: self.filters.set_choices(found.people, found.sources))
+        self.matches = QLabel(self)
+        self.matches.setAccessibleName("Matches")
+        self.matches.setStyleSheet("color: palette(placeholder-text)")
+        self.no_match = QLabel("Nothing matches these filters.", self)
+        self.no_match.setAccessibleName("No matches")
+        self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint = _hint_label()
+        self.view = _tree(model)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.hint)
-        self.detail = QLabel(self)
-        self.detail.setAccessibleName("Selected item")
-        self.detail.setWordWrap(True)
-        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.detail.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        self.detail.setStyleSheet("color: #6b6b6b")
-        self.detail.setText(SELECT_HINT)
-        # A memory with its source turns can be long: the detail scrolls on its own.
-        self.detail_area = QScrollArea(self)
-        self.detail_area.setWidget(self.detail)
-        self.detail_area.setWidgetResizable(True)
-        self.detail_area.setFrameShape(QScrollArea.Shape.NoFrame)
-        self.detail_area.setMinimumHeight(self.fontMetrics().lineSpacing() * 4)
-        self.detail_area.setMaximumHeight(self.fontMetrics().lineSpacing() * 14)
+        self.stack.addWidget(self.no_match)
+        self.detail = DetailView(runner, self)
+        self.detail.setMinimumHeight(self.fontMetrics().lineSpacing() * 8)
+        self.detail.memory_opened.connect(self.open_memory)
+        # The detail can be made taller at the expense of the list, and back.
+        self.split = QSplitter(Qt.Orientation.Vertical, self)
+        self.split.addWidget(self.stack)
+        self.split.addWidget(self.detail)
+        self.split.setChildrenCollapsible(False)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 2)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
-        layout.addWidget(title)
-        layout.addWidget(self.stack, 1)
-        layout.addWidget(self.detail_area)
+        heading = QHBoxLayout()
+        heading.addWidget(title)
+        heading.addStretch(1)
+        heading.addWidget(self.matches)
+        layout.addLayout(heading)
+        layout.addWidget(self.filters)
+        layout.addWidget(self.split, 1)
 
-        model.modelReset.connect(self._fetch_first_page)
+        # Queued: whoever else hears the reset (Qt's model tester does) must hear it
+        # before the first page's rows arrive.
+        model.modelReset.connect(self._fetch_first_page, Qt.ConnectionType.QueuedConnection)
         for signal in (model.rowsInserted, model.rowsRemoved, model.loaded):
             signal.connect(self._update_hint)
         self.view.selectionModel().selectionChanged.connect(self._show_selected)
@@ -116,24 +124,69 @@ class TimelinePane(QWidget):
         self._update_hint()
 
     def _update_hint(self) -> None:
-        self.stack.setCurrentWidget(self.hint if self.model.is_empty else self.view)
-        self.detail_area.setVisible(not self.model.is_empty)
+        filtered = not self.model.filter.is_default
+        nothing = filtered and self.model.rowCount() == 0
+        shown = self.no_match if nothing else self.hint if self.model.is_empty else self.view
+        self.stack.setCurrentWidget(shown)
+        self.detail.setVisible(shown is self.view)
+        self.filters.setVisible(filtered or not self.model.is_empty)
+        self.matches.setText(
+            f"{plural(self.model.matches, 'match', 'matches')} on"
+            f" {plural(self.model.rowCount(), 'day')}" if filtered else "")
+
+    def _on_filter_applied(self, flt: object) -> None:
+        """Open the newest matching days, so hits show in their place at once."""
+        if isinstance(flt, TimelineFilter) and not flt.is_default:
+            for row in range(min(OPEN_MATCHING_DAYS, self.model.rowCount())):
+                self.view.expand(self.model.index(row, 0))
+        else:
+            self.expand_newest()
+        self._update_hint()
+
+    def go_to_day(self, day: date) -> bool:
+        """Show the day nearest `day` (on or before it) at the top, expanded."""
+        facade = self.model.facade
+        if facade is None:
+            return False
+        if self.model.filter.is_default:
+            near = facade.timeline_day_near(day.isoformat())
+        else:
+            shown = self.model.loaded_days
+            near = next((d for d in shown if d <= day.isoformat()), shown[-1] if shown else None)
+        index = self.model.locate(near) if near is not None else QModelIndex()
+        if not index.isValid():
+            return False
+        self.view.expand(index)
+        self.view.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
+        self.view.setFocus()
+        return True
 
     def _show_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
         if not indexes or indexes[0].data(KindRole) == DAY_KIND:
-            self.detail.setStyleSheet("color: #6b6b6b")
-            self.detail.setText(SELECT_HINT)
+            self.detail.clear()
             return
         index = indexes[0]
+        if index.data(KindRole) != ItemKind.EPISODE.value:
+            self.detail.show_memory(str(index.data(ItemIdRole)))
+            return
         text = str(index.data(Qt.ItemDataRole.ToolTipRole))
         facade = self.model.facade
         if facade is not None:
-            # Where it came from: a couple of indexed reads, done as it is selected.
-            text += excerpt_html(facade.excerpts(str(index.data(ItemIdRole))),
-                                 quote=index.data(KindRole) != "episode")
-        self.detail.setStyleSheet("")
-        self.detail.setText(text)
+            # Where it came from: an indexed read, done as it is selected.
+            text += excerpt_html(facade.excerpts(str(index.data(ItemIdRole))), quote=False)
+        self.detail.show_html(text)
+
+    def open_memory(self, memory_id: str) -> bool:
+        """Show `memory_id` where it sits in the timeline (a link in a detail)."""
+        facade = self.model.facade
+        day = facade.item_day(memory_id) if facade is not None else None
+        if day is not None and self.reveal(memory_id, day):
+            return True
+        # Archived or superseded memories are not rows of the timeline: show it alone.
+        return self.detail.show_memory(memory_id)
 
     def reveal(self, item_id: str, day: str) -> bool:
         """Select `item_id` in `day`, expanded and scrolled into view, and show it in
@@ -154,3 +207,30 @@ class TimelinePane(QWidget):
             self.model.fetchMore(QModelIndex())
         if self.model.rowCount() > 0:
             self.view.expand(self.model.index(0, 0))
+
+
+def _hint_label() -> QLabel:
+    """What an empty timeline shows: how to fill it."""
+    hint = QLabel(
+        "Nothing here yet.\n\nImport a chat file with\nFile → Import chat file… (Ctrl+O).")
+    hint.setAccessibleName("Empty timeline")
+    hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    hint.setWordWrap(True)
+    hint.setStyleSheet(
+        "QLabel { background: palette(base); border: 1px solid palette(mid);"
+        " color: palette(placeholder-text); padding: 16px; }"
+    )
+    return hint
+
+
+def _tree(model: TimelineModel) -> QTreeView:
+    """The tree of days and their items."""
+    view = QTreeView()
+    view.setAccessibleName("Timeline")
+    view.setModel(model)
+    view.setHeaderHidden(True)
+    view.setUniformRowHeights(True)
+    view.setTextElideMode(Qt.TextElideMode.ElideRight)
+    view.setExpandsOnDoubleClick(True)
+    view.setStyleSheet("QTreeView::item { padding: 3px 2px; }")
+    return view

@@ -71,3 +71,33 @@ def grounding_support(statement: str, source: str, names: frozenset[str]) -> flo
 def is_grounded(statement: str, source: str, names: frozenset[str]) -> bool:
     """True when the source supports the statement (see `grounding_support`)."""
     return grounding_support(statement, source, names) >= MIN_SUPPORT
+
+
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+SPAN_SENTENCES = 3  # a supporting span is at most this many sentences long
+
+
+def supporting_span(statement: str, source: str) -> tuple[int, int] | None:
+    """The character range of `source` that best supports `statement`: the shortest
+    run of up to three sentences holding the most of its content words; None when the
+    source shares none of them (a memory the user wrote, or a summary)."""
+    wanted = {stem(w) for w in content_words(statement)}
+    if not wanted:
+        return None
+    sentences = [(m.start(), m.end(), {stem(w) for w in content_words(m.group())})
+                 for m in _SENTENCE.finditer(source) if m.group().strip()]
+    best: tuple[int, int, int] | None = None  # (found, -length, start index)
+    span = None
+    for first in range(len(sentences)):
+        covered: set[str] = set()
+        for last in range(first, min(first + SPAN_SENTENCES, len(sentences))):
+            covered |= sentences[last][2] & wanted
+            start, end = sentences[first][0], sentences[last][1]
+            score = (len(covered), start - end, -first)
+            if covered and (best is None or score > best):
+                best, span = score, (start, end)
+    if span is None:
+        return None
+    text = source[span[0]:span[1]]
+    # The sentence pattern takes leading spaces with it; the highlight should not.
+    return span[0] + (len(text) - len(text.lstrip())), span[1] - (len(text) - len(text.rstrip()))

@@ -285,6 +285,15 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO fts (rowid, text, context, item_id, kind)
         SELECT -seq, text, '', id, 'memory' FROM memories;
     """,
+    # 6: the timeline browser. A memory's detail lists the memories it replaced, found by
+    # `superseded_by`; the timeline's filters list the days holding pinned memories or
+    # memories of one kind without reading every memory.
+    """
+    CREATE INDEX memories_superseded_by ON memories (superseded_by)
+        WHERE superseded_by IS NOT NULL;
+    CREATE INDEX memories_pinned ON memories (day) WHERE pinned = 1;
+    CREATE INDEX memories_by_kind_day ON memories (kind, day);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

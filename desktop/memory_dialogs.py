@@ -1,0 +1,179 @@
+"""Dialogs for one memory: editing it, and confirming what forgetting it removes."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reverie.core.editing import MAX_MEMORY_CHARS
+from reverie.core.store.forget import ForgetPlan
+from reverie.core.store.memory_detail import MemoryDetail
+from reverie.core.types import MemoryKind
+from reverie.desktop.memory_work import MemoryEdit
+
+EDITABLE_KINDS = [kind for kind in MemoryKind if kind is not MemoryKind.SUMMARY]
+
+
+class MemoryEditDialog(QDialog):
+    """Edit a memory's text, kind, time and whom it is about.
+
+    Only what the user changed is sent; an unchanged dialog changes nothing. The text
+    is checked here as core checks it, so the dialog never closes on input core refuses.
+    """
+
+    def __init__(self, detail: MemoryDetail, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Edit memory")
+        self.setAccessibleName("Edit memory")
+        self._detail = detail
+        self.text = QPlainTextEdit(detail.text)
+        self.text.setAccessibleName("Memory text")
+        self.text.setTabChangesFocus(True)
+        self.kind = QComboBox()
+        self.kind.setAccessibleName("Kind")
+        for kind in EDITABLE_KINDS:
+            self.kind.addItem(kind.value.capitalize(), kind.value)
+        if detail.kind in {k.value for k in EDITABLE_KINDS}:
+            self.kind.setCurrentIndex([k.value for k in EDITABLE_KINDS].index(detail.kind))
+        self.when = QDateTimeEdit(_qt_time(detail.valid_from))
+        self.when.setAccessibleName("When it happened")
+        self.when.setCalendarPopup(True)
+        self.when.setDisplayFormat("ddd d MMM yyyy, HH:mm")
+        self.about = QLineEdit(detail.about)
+        self.about.setAccessibleName("About")
+        self.about.setPlaceholderText("me, or a person's name")
+        self.problem = QLabel()
+        self.problem.setAccessibleName("Problem")
+        self.problem.setStyleSheet("color: palette(bright-text); background: #b3261e;"
+                                   " padding: 3px 6px; border-radius: 3px")
+        self.problem.hide()
+        form = QFormLayout()
+        form.addRow("&Text", self.text)
+        form.addRow("&Kind", self.kind)
+        form.addRow("&When", self.when)
+        form.addRow("&About", self.about)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._check_and_accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        layout.addWidget(buttons)
+        self.resize(520, 300)
+
+    def change(self) -> MemoryEdit:
+        """What the user changed (fields left as they were are None)."""
+        detail = self._detail
+        text = " ".join(self.text.toPlainText().split())
+        kind = MemoryKind(self.kind.currentData())
+        when = self.when.dateTime().toPython()
+        assert isinstance(when, datetime)
+        when = when.replace(tzinfo=detail.valid_from.tzinfo)
+        about = self.about.text().strip()
+        return MemoryEdit(
+            text=text if text != detail.text else None,
+            kind=kind if kind.value != detail.kind else None,
+            when=when if _minutes(when) != _minutes(detail.valid_from) else None,
+            about=about if about != detail.about else None,
+        )
+
+    def _check_and_accept(self) -> None:
+        text = " ".join(self.text.toPlainText().split())
+        if not text:
+            self._refuse("A memory needs some text.")
+            return
+        if len(text) > MAX_MEMORY_CHARS:
+            self._refuse(f"A memory holds at most {MAX_MEMORY_CHARS} characters"
+                         f" (this has {len(text)}).")
+            return
+        self.accept()
+
+    def _refuse(self, message: str) -> None:
+        self.problem.setText(message)
+        self.problem.show()
+        self.text.setFocus()
+
+
+class ForgetDialog(QDialog):
+    """Shows everything a forget removes; the user may widen it to the source turns.
+
+    `widen_requested(bool)` asks the owner for a new plan (a job); `set_plan` shows it.
+    """
+
+    widen_requested = Signal(bool)
+
+    def __init__(self, plan: ForgetPlan, texts: list[str], turns: int,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Forget for good")
+        self.setAccessibleName("Forget for good")
+        self.plan = plan
+        self.summary = QLabel()
+        self.summary.setAccessibleName("What will be forgotten")
+        self.summary.setWordWrap(True)
+        listing = QLabel("<br>".join(f"• {_escape(t)}" for t in texts[:8])
+                         + ("<br>…" if len(texts) > 8 else ""))
+        listing.setWordWrap(True)
+        listing.setTextFormat(Qt.TextFormat.RichText)
+        self.with_turns = QCheckBox(
+            f"Also forget the {turns} turn{'s' if turns != 1 else ''} it came from")
+        self.with_turns.setAccessibleName("Also forget the source turns")
+        self.with_turns.setVisible(turns > 0)
+        self.with_turns.toggled.connect(self._widen)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.forget_button = self.buttons.addButton(
+            "Forget", QDialogButtonBox.ButtonRole.DestructiveRole)
+        self.forget_button.clicked.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        # The safe choice is the default: Return cancels.
+        cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
+        cancel.setDefault(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(listing)
+        layout.addWidget(self.with_turns)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.buttons)
+        self.set_plan(plan)
+        self.resize(480, 220)
+
+    def set_plan(self, plan: ForgetPlan) -> None:
+        """Show `plan` (the first one, or the one asked for by the check box)."""
+        self.plan = plan
+        self.summary.setText(plan.describe())
+        self.with_turns.setEnabled(True)
+        self.forget_button.setEnabled(not plan.empty)
+
+    def _widen(self, checked: bool) -> None:
+        self.with_turns.setEnabled(False)  # until the new plan arrives
+        self.forget_button.setEnabled(False)
+        self.widen_requested.emit(checked)
+
+
+def _qt_time(when: datetime) -> QDateTime:
+    """The memory's wall-clock time as stored, which the dialog shows and edits (its
+    offset is kept as it was)."""
+    return QDateTime(when.replace(tzinfo=None))
+
+
+def _minutes(when: datetime) -> tuple[int, ...]:
+    return when.timetuple()[:5]
+
+
+def _escape(text: str) -> str:
+    return html.escape(text if len(text) < 160 else text[:159] + "…")

@@ -1,0 +1,217 @@
+"""A memory's detail in the timeline: its fields and sources, and edit, undo, pin and
+forget from it, on a real store with the real embedder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import QDialogButtonBox
+from pytestqt.qtbot import QtBot
+
+from reverie.core.compose import open_reverie
+from reverie.core.service import Reverie
+from reverie.core.types import ItemKind, TimelineItem
+from reverie.desktop.detail_render import HIGHLIGHT
+from reverie.desktop.jobs import Lane
+from reverie.desktop.main_window import MainWindow
+from reverie.desktop.timeline_model import ItemIdRole
+from reverie.models.base import Embedder
+from tests.desktop.conftest import MemoryLLM
+
+pytestmark = pytest.mark.gui
+TIMEOUT_MS = 30_000
+
+
+def window_with_memories(
+    make_window: Callable[..., MainWindow], tmp_path: Path, sample_chat: Path,
+    embedder: Embedder,
+) -> MainWindow:
+    data = tmp_path / "data"
+    llm = MemoryLLM()
+    facade = open_reverie(data, llm=llm, embedder=embedder)
+    facade.import_file(sample_chat)
+    facade.close()
+    return make_window(llm=llm, data_dir=data)
+
+
+def facade_of(window: MainWindow) -> Reverie:
+    facade = window.runner.facade
+    assert facade is not None
+    return facade
+
+
+def a_memory(facade: Reverie, containing: str = "") -> TimelineItem:
+    """A memory with sources from the newest days, optionally one whose text holds
+    `containing`."""
+    for day in facade.timeline_days(0, 50):
+        for item in facade.timeline_items(day.day):
+            if item.kind is ItemKind.MEMORY and containing in item.text:
+                return item
+    raise AssertionError(f"no memory holding {containing!r}")
+
+
+def select(qtbot: QtBot, window: MainWindow, item: TimelineItem) -> None:
+    assert window.timeline.reveal(item.id, item.time.date().isoformat())
+    qtbot.waitUntil(lambda: window.timeline.detail.detail is not None
+                    and window.timeline.detail.detail.id == item.id)
+
+
+def wait_edit_done(qtbot: QtBot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: not window.runner.busy(Lane.EDIT), timeout=TIMEOUT_MS)
+
+
+@pytest.fixture
+def window(
+    make_window: Callable[..., MainWindow], tmp_path: Path, sample_chat: Path,
+    bundled_embedder: Embedder,
+) -> MainWindow:
+    return window_with_memories(make_window, tmp_path, sample_chat, bundled_embedder)
+
+
+def test_selecting_a_memory_shows_its_fields_and_the_supporting_span(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    memory = a_memory(facade_of(window), "oat milk")
+    select(qtbot, window, memory)
+    detail = window.timeline.detail
+    text = detail.text()
+    assert memory.text in text
+    for label in ("Happened", "Learned", "Confidence", "Trust", "Where it came from",
+                  "History"):
+        assert label in text
+    assert "Created by Reverie, reading" in text
+    # The turn it came from is quoted, with the sentence that supports it marked.
+    html = detail.browser.toHtml()
+    assert "oat milk" in text.split("Where it came from", 1)[1]
+    assert HIGHLIGHT.split(";")[0].split(":")[1].strip() in html
+    assert detail.buttons.isVisible()
+
+
+def test_edit_then_undo_restores_the_text_and_the_search(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    facade = facade_of(window)
+    memory = a_memory(facade, "oat milk")
+    select(qtbot, window, memory)
+    detail = window.timeline.detail
+
+    dialog = detail.edit()
+    assert dialog is not None
+    dialog.text.setPlainText("I drink almond milk with my coffee every morning.")
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
+    wait_edit_done(qtbot, window)
+    qtbot.waitUntil(lambda: "almond milk" in detail.text(), timeout=TIMEOUT_MS)
+    assert "edited by you" in detail.text()
+    assert "text “" in detail.text()  # the history says what the edit changed
+    # The timeline row shows the new text, and search finds it by its new words.
+    row = window.timeline.view.currentIndex()
+    assert row.data(ItemIdRole) == memory.id
+    assert "almond milk" in str(row.data())
+    hits = facade.search("almond milk", k=3)
+    assert memory.id in [hit.id for hit in hits]
+
+    detail.undo_action.trigger()
+    wait_edit_done(qtbot, window)
+    qtbot.waitUntil(lambda: "almond" not in detail.text().split("History")[0],
+                    timeout=TIMEOUT_MS)
+    assert facade.memory_detail(memory.id).text == memory.text  # type: ignore[union-attr]
+    assert "(undone)" in detail.text()
+
+
+def test_an_edit_that_core_would_refuse_is_refused_in_the_dialog(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    facade = facade_of(window)
+    memory = a_memory(facade)
+    select(qtbot, window, memory)
+    dialog = window.timeline.detail.edit()
+    assert dialog is not None
+    dialog.text.setPlainText("   ")
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
+    assert dialog.isVisible()
+    assert dialog.problem.text() == "A memory needs some text."
+    dialog.reject()
+    assert facade.memory_detail(memory.id).text == memory.text  # type: ignore[union-attr]
+    assert facade.memories.history(memory.id)[0].action != "edited"
+
+
+def test_pin_and_unpin(qtbot: QtBot, window: MainWindow) -> None:
+    facade = facade_of(window)
+    memory = a_memory(facade)
+    select(qtbot, window, memory)
+    detail = window.timeline.detail
+    detail.pin_action.trigger()
+    wait_edit_done(qtbot, window)
+    qtbot.waitUntil(lambda: detail.detail is not None and detail.detail.pinned)
+    assert detail.pin_action.text() == "Un&pin"
+    assert "Pinned by you" in detail.text()
+    detail.pin_action.trigger()
+    wait_edit_done(qtbot, window)
+    qtbot.waitUntil(lambda: detail.detail is not None and not detail.detail.pinned)
+
+
+def test_forget_previews_what_goes_and_can_take_the_source_turns_too(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    facade = facade_of(window)
+    memory = a_memory(facade, "oat milk")
+    turns = facade.memories.cited_episode_ids(memory.id)
+    before = facade.counts()
+    select(qtbot, window, memory)
+    detail = window.timeline.detail
+    detail.forget_action.trigger()
+    qtbot.waitUntil(lambda: detail.forget_dialog is not None, timeout=TIMEOUT_MS)
+    dialog = detail.forget_dialog
+    assert dialog is not None
+    assert "1 memory will be removed for good" in dialog.summary.text()
+    assert facade.counts() == before  # a preview changes nothing
+
+    dialog.with_turns.setChecked(True)
+    qtbot.waitUntil(dialog.with_turns.isEnabled, timeout=TIMEOUT_MS)
+    assert "turn" in dialog.summary.text()
+    assert len(dialog.plan.episode_ids) == len(turns)
+    dialog.forget_button.click()
+    wait_edit_done(qtbot, window)
+    qtbot.waitUntil(lambda: detail.text().strip() == "Forgotten.", timeout=TIMEOUT_MS)
+    after = facade.counts()
+    assert after["episodes"] == before["episodes"] - len(turns)
+    assert facade.item_day(memory.id) is None or all(
+        item.id != memory.id for item in facade.timeline_items(memory.time.date().isoformat()))
+
+
+def test_the_supersede_chain_links_to_the_memory_it_replaced(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    facade = facade_of(window)
+    old = a_memory(facade, "oat milk")
+    new_id, _changes = facade.memories.add("I now drink my coffee black.",
+                                           when=old.time + timedelta(days=2))
+    facade.memories.supersede(old.id, by=new_id, at=old.time + timedelta(days=2))
+    window.timeline_model.refresh(None)
+    new = a_memory(facade, "coffee black")
+    select(qtbot, window, new)
+    detail = window.timeline.detail
+    assert "Replaced: " + old.text in detail.text()
+    assert "You wrote this yourself" in detail.text()
+
+    detail.browser.anchorClicked.emit(QUrl(f"memory:{old.id}"))
+    qtbot.waitUntil(lambda: detail.detail is not None and detail.detail.id == old.id)
+    assert "Replaced by: I now drink my coffee black." in detail.text()
+    assert "no longer true" in detail.text()
+
+
+def test_open_source_opens_the_file_the_turn_was_read_from(
+    qtbot: QtBot, window: MainWindow, sample_chat: Path,
+) -> None:
+    memory = a_memory(facade_of(window), "oat milk")
+    select(qtbot, window, memory)
+    detail = window.timeline.detail
+    opened: list[Path] = []
+    detail.open_file = lambda path: opened.append(path) or True
+    assert "Open source" in detail.text()
+    detail.browser.anchorClicked.emit(QUrl("source:0"))
+    assert opened == [sample_chat.resolve()] or opened == [sample_chat]
