@@ -124,6 +124,13 @@ class ChatService:
             raise BadInput("the message is empty")
         if len(text) > MAX_MESSAGE_CHARS:
             raise BadInput(f"the message is longer than {MAX_MESSAGE_CHARS} characters")
+        if self._store.ledger.query(
+            "SELECT 1 FROM forgotten WHERE source_id = ? AND locator = ''",
+            (conversation.source_id,),
+        ):
+            # Deleted (from the list, the timeline or the CLI) while it was still open:
+            # writing on would bring a forgotten source back.
+            raise BadInput("this conversation was deleted; start a new one to go on")
         changes = self._store_turn(conversation, USER_SPEAKER, text, extracted=False)
         history = conversation.history[:]
         conversation.history.append({"role": "user", "content": text})

@@ -201,6 +201,10 @@ def test_the_list_opens_a_past_conversation_by_keyboard_and_continues_it(
                                  "My sister Ana moves to Porto in May."]
     view = panel.conversations.view
     assert view.accessibleName() == "Conversation list"
+    panel.list_button.click()  # the list folds away and comes back
+    assert not panel.conversations.isVisible()
+    panel.list_button.click()
+    assert view.isVisible()
 
     focus(qtbot, view)
     qtbot.keyClick(view, Qt.Key.Key_Home)

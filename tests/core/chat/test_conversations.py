@@ -167,6 +167,13 @@ def test_deleting_a_conversation_previews_the_memories_taken_from_it_then_forget
     with pytest.raises(BadInput, match="no longer stored"):
         reverie.conversations.plan_delete(doomed.source_id)
 
+    # The deleted conversation, still open somewhere, takes no new turn.
+    with pytest.raises(BadInput, match="was deleted"):
+        reverie.chat(doomed, "One more thing about Miso.")
+    assert not reverie.store.ledger.query(
+        "SELECT 1 FROM sources WHERE id = ?", (doomed.source_id,))
+    assert reverie.new_conversation().source_id != doomed.source_id
+
     none_taken = reverie.conversations.plan_delete(kept.source_id)
     assert none_taken.memories == ()
     assert "no memory was taken from it" in none_taken.describe()
