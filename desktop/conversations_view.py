@@ -168,6 +168,7 @@ class DeleteConversationDialog(QDialog):
         layout.addWidget(self.summary)
         self.memories = QListWidget(self)
         self.memories.setAccessibleName("Memories that will be forgotten")
+        self.memories.setWordWrap(True)
         if deletion.memories:
             heading = QLabel("These memories will be forgotten with it:", self)
             layout.addWidget(heading)
@@ -243,7 +244,7 @@ class ConversationList(QWidget):
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.selectionModel().currentChanged.connect(self._update_state)
         runner.busy_changed.connect(self._on_busy_changed)
-        runner.opened.connect(lambda _facade: self.refresh())
+        runner.opened.connect(self._on_opened)
         self._update_state()
 
     def _action(self, text: str, keys: QKeySequence, slot: Callable[[], None]) -> QAction:
@@ -376,6 +377,9 @@ class ConversationList(QWidget):
         job.succeeded.connect(lambda result: self.model.add_page(
             result[0], result[1][:PAGE], more=len(result[1]) > PAGE))
         job.failed.connect(lambda _text, _bug: self.model.fetch_failed())
+
+    def _on_opened(self, _facade: object) -> None:
+        self.refresh()
 
     def _on_activated(self, index: QModelIndex) -> None:
         if index.isValid() and self._switching:
