@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from reverie.core.chat.conversations import PAGE, ConversationDeletion, ConversationSummary
 from reverie.core.service import Reverie
 from reverie.core.types import Changes
+from reverie.desktop.actions import pane_action
 from reverie.desktop.conversations_model import (
     ConversationsModel,
     CurrentRole,
@@ -223,11 +224,14 @@ class ConversationList(QWidget):
         heading = QLabel("Conversations", self)
         heading.setObjectName("paneTitle")
 
-        self.open_action = self._action("Open", QKeySequence(), self._open_current)
-        self.rename_action = self._action("Rename…", QKeySequence(Qt.Key.Key_F2),
-                                          self.rename_current)
-        self.delete_action = self._action("Delete…", QKeySequence(QKeySequence.StandardKey.Delete),
-                                          self.delete_current)
+        self.open_action = self._action(
+            "&Open", "Return", "Show this conversation and go on with it", self._open_current)
+        self.rename_action = self._action(
+            "&Rename…", "F2", "Give this conversation a name of your own", self.rename_current)
+        self.delete_action = self._action(
+            "&Delete…", QKeySequence.StandardKey.Delete,
+            "Forget this conversation and the memories taken from it (asks first)",
+            self.delete_current)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -247,12 +251,14 @@ class ConversationList(QWidget):
         runner.opened.connect(self._on_opened)
         self._update_state()
 
-    def _action(self, text: str, keys: QKeySequence, slot: Callable[[], None]) -> QAction:
-        action = QAction(text, self.view)
-        action.setShortcut(keys)
-        action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+    def _action(
+        self, text: str, keys: str | QKeySequence.StandardKey, tip: str,
+        slot: Callable[[], None],
+    ) -> QAction:
+        # Active only while the list has the focus: Delete and F2 mean other things in
+        # other panes.
+        action = pane_action(self.view, text, keys, tip)
         action.triggered.connect(slot)
-        self.view.addAction(action)
         return action
 
     # --- what the chat panel calls --------------------------------------------------

@@ -201,6 +201,9 @@ def test_the_list_opens_a_past_conversation_by_keyboard_and_continues_it(
                                  "My sister Ana moves to Porto in May."]
     view = panel.conversations.view
     assert view.accessibleName() == "Conversation list"
+    actions = panel.conversations
+    assert [a.shortcut().toString() for a in view.actions()] == ["Return", "F2", "Del"]
+    assert actions.rename_action.toolTip().endswith("(F2)")
     panel.list_button.click()  # the list folds away and comes back
     assert not panel.conversations.isVisible()
     panel.list_button.click()
