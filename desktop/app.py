@@ -2,10 +2,13 @@
 
 Order: logging → QApplication (names, style, icon) → Qt messages routed into logging →
 the single-instance check (a second launch on the same data directory hands over to the
-first and exits) → the window → the crash handler (log file, report files,
-faulthandler) → the tray icon → the window shown → the facade opened by a job → the
-event loop. On the way out the window cancels and waits for running jobs and closes the
-facade, then the crash handler and the instance name are released, before we return.
+first and exits) → the first-run wizard, when the data directory has no store yet
+(cancelled: exit, nothing created; the sample life: the demo instead) → the window →
+the crash handler (log file, report files, faulthandler) → the tray icon → the window
+shown → the facade opened (on a first run: the store created as the wizard chose) by a
+job → the event loop. On the way out the window cancels and waits for running jobs and
+closes the facade, then the crash handler and the instance name are released, before
+we return.
 """
 
 from __future__ import annotations
@@ -38,6 +41,14 @@ from reverie.desktop.crash import (
     CrashHandler,
     resolve_log_dir,
     unexpected_message,
+)
+from reverie.desktop.first_run import (
+    FirstRunChoices,
+    FirstRunWizard,
+    Start,
+    ask_first_run,
+    follow_when_open,
+    wizard_wanted,
 )
 from reverie.desktop.main_window import MainWindow
 from reverie.desktop.single_instance import (
@@ -79,10 +90,34 @@ def run_app(data_dir: str | None, *, verbose: bool) -> int:
         if handover is not None:
             sys.stderr.write(handover_line(handover, directory) + "\n")
             return 0 if handover is Handover.ACTIVATED else 1
-        return _run_window(app, directory, instance)
+        answer = _first_run(directory, instance) if wizard_wanted(directory) else None
+        if answer is Start.CANCEL:
+            return 0
+        if answer is not Start.DEMO:
+            return _run_window(app, directory, instance, answer)
     finally:
         instance.release()
         qInstallMessageHandler(previous_handler)
+    # The sample life instead: a throwaway store, with this data directory untouched.
+    from reverie.desktop.launcher import run_demo
+
+    return run_demo(verbose=verbose)
+
+
+def _first_run(directory: Path, instance: SingleInstance) -> FirstRunChoices | Start:
+    """The first-run wizard, raised by a second launch while it is open."""
+
+    shown: list[FirstRunWizard] = []
+
+    def raise_wizard() -> None:
+        if shown:
+            bring_to_front(shown[0])
+
+    instance.activation_requested.connect(raise_wizard)
+    try:
+        return ask_first_run(directory, secure_keyring() is not None, shown.append)
+    finally:
+        shown.clear()  # the window raises itself from now on
 
 
 def handover_line(handover: Handover, directory: Path) -> str:
@@ -93,19 +128,32 @@ def handover_line(handover: Handover, directory: Path) -> str:
             "try again in a moment.")
 
 
-def _run_window(app: QApplication, directory: Path, instance: SingleInstance) -> int:
-    """The window on `directory`, with the crash handler and the tray, until it closes."""
+def _run_window(
+    app: QApplication, directory: Path, instance: SingleInstance,
+    first_run: FirstRunChoices | None = None,
+) -> int:
+    """The window on `directory`, with the crash handler and the tray, until it closes.
+
+    With `first_run` (the wizard's answers) the store is created with the key chosen
+    there, and the chosen folders are followed once it is open.
+    """
+    creating = [first_run] if first_run is not None else []
 
     def opener(passphrase: str | None) -> Reverie:
+        if creating:  # runs on the open job's worker; the answers are used once
+            unlocker = creating.pop().unlocker(secure_keyring())
+            return open_reverie(directory, unlocker=unlocker)
         ask = fixed_passphrase(passphrase) if passphrase else passphrase_from_env
         return open_reverie(directory, unlocker=default_unlocker(ask=ask))
 
     def needs_passphrase() -> PassphraseRequest | None:
-        if os.environ.get(PASSPHRASE_ENV):
+        if creating or os.environ.get(PASSPHRASE_ENV):
             return None
         return passphrase_needed(directory, secure_keyring())
 
     window = MainWindow(opener, needs_passphrase=needs_passphrase)
+    if first_run is not None:
+        follow_when_open(window, first_run.folders)
     instance.activation_requested.connect(lambda: bring_to_front(window))
     crash = CrashHandler(
         resolve_log_dir(), instance_key(directory),

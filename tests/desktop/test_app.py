@@ -51,6 +51,9 @@ def test_run_app_opens_the_store_and_closes_it_on_quit(
         assert window.windowTitle() == "Reverie"
         window.quit_action.trigger()
 
+    # A store exists: on an empty data directory the first-run wizard comes first
+    # (tests/desktop/test_first_run.py).
+    open_reverie(tmp_path / "data", embedder=bundled_embedder).close()
     when_window(lambda w: w.runner.facade is not None, quit_when_open)
     assert app_module.run_app(str(tmp_path / "data"), verbose=False) == 0
     assert seen

@@ -17,10 +17,12 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from reverie.core.compose import open_reverie
 from reverie.desktop import app as app_module
 from reverie.desktop.crash import CRASH_TITLE, LOG_DIR_ENV, LOG_FILE, CrashHandler
 from reverie.desktop.main_window import MainWindow
 from reverie.desktop.single_instance import instance_key
+from reverie.models.base import Embedder
 from tests.desktop.test_app import when_window
 
 # The handler replaces sys.excepthook itself; pytest-qt must not swap it meanwhile.
@@ -173,12 +175,14 @@ def test_a_hard_crash_leaves_a_report_that_the_next_start_mentions_once(
 
 
 def test_run_app_tells_of_the_last_crash_once_when_open(
-    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    bundled_embedder: Embedder,
 ) -> None:
     monkeypatch.setattr(app_module, "configure_logging", lambda verbose: None)
     logs = tmp_path / "logs"
     monkeypatch.setenv(LOG_DIR_ENV, str(logs))
     data = (tmp_path / "data").resolve()
+    open_reverie(data, embedder=bundled_embedder).close()  # a store: no first-run wizard
     logs.mkdir()
     fault = logs / f"fault-{instance_key(data)}.log"
     fault.write_text("Fatal Python error: Segmentation fault\n\nThread 0x01 (most recent"
