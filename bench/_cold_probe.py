@@ -66,7 +66,7 @@ def run_app(data_dir: str) -> None:
     application = desktop_app.create_application()
     probe = Probe()
     application.installEventFilter(probe)
-    code = desktop_app.run_app(data_dir, verbose=False)
+    code = desktop_app.run_app(data_dir, verbose=True)  # its log lines time the opening
     _note("closed")
     print("COLD " + json.dumps({"marks": MARKS, "code": code, "loaded": loaded}), flush=True)
 

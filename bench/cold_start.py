@@ -74,7 +74,23 @@ def one_run(mode: str, data_dir: Path, env: dict[str, str]) -> dict[str, float]:
     marks = {name: at - started for name, at in report["marks"].items()}
     marks["exit"] = ended - started
     marks["loaded_at_opened"] = report["loaded"].get("at_opened", [])
+    marks["log"] = log_lines(done.stderr, started)
     return marks
+
+
+_LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) (\w+) ([\w.]+): (.*)$")
+
+
+def log_lines(stderr: str, started: float) -> list[tuple[float, str, str]]:
+    """The app's log lines (it runs with -v) as (s from process start, logger, message)."""
+    out = []
+    for line in stderr.splitlines():
+        found = _LOG_LINE.match(line)
+        if found:
+            stamp, ms, _level, name, message = found.groups()
+            at = time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S")) + int(ms) / 1000
+            out.append((round(at - started, 3), name, message[:120]))
+    return out
 
 
 def summarise(runs: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -174,6 +190,10 @@ def report(result: Result, header: str) -> str:
     lines += ["", f"| what `{imports['module']}` imports directly | cumulative ms |",
               "|---|---|"]
     lines += [f"| {row['module']} | {row['ms']:.0f} |" for row in imports["direct_imports"]]
+    if result["app_runs"]:
+        lines += ["", "The last start's log (`run_app` with -v), s from process start:", ""]
+        lines += [f"- {at:.2f} `{name}`: {message}" for at, name, message
+                  in result["app_runs"][-1]["log"]]
     lines += ["", "| module | own ms |", "|---|---|"]
     lines += [f"| {row['module']} | {row['ms']:.0f} |" for row in imports["top_self"]]
     return "\n".join(lines)
