@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+from reverie.core import privacy
 from reverie.core import reembed as reembedding
 from reverie.core.capture.importer import import_file
 from reverie.core.capture.isolation import IsolatedParser
@@ -37,6 +38,7 @@ from reverie.core.retrieve.search import Searcher
 from reverie.core.store import backup as store_backup
 from reverie.core.store import exchange, queries, timeline_filter
 from reverie.core.store.exchange_format import is_exchange_file
+from reverie.core.store.forget import ForgetPlan
 from reverie.core.store.keys import Unlocker
 from reverie.core.store.memory_detail import MemoryDetail, memory_detail
 from reverie.core.store.store import Store
@@ -319,9 +321,39 @@ class Reverie:
             match = proposal.match if isinstance(proposal, ForgetProposal) else None
             return ChatAnswer(proposal.question, (), (match,) if match else (), Changes(),
                               proposal=proposal)
+        if self.privacy_rules().text_rule_for(text) is not None:
+            return self._answer_unstored(conversation, text, on_token, cancel)
         answer = self._chat.reply(conversation, text, on_token=on_token, cancel=cancel)
         self.capture.request_extraction()
         return answer
+
+    def _answer_unstored(self, conversation: Conversation, text: str,
+                         on_token: TokenCallback | None,
+                         cancel: threading.Event | None) -> ChatAnswer:
+        """A message a never-remember rule covers: answered, but neither it nor the
+        answer is stored (their places in the conversation stay empty)."""
+        history = conversation.history[:]
+        reply = self._chat.answer(text.strip(), history, exclude=conversation,
+                                  on_token=on_token, cancel=cancel)
+        conversation.history += [{"role": "user", "content": text.strip()},
+                                 {"role": "assistant", "content": reply.text}]
+        with self.store.ledger.transaction() as conn:
+            privacy.count_withheld(conn, 2)
+        return ChatAnswer(reply.text, reply.used, reply.cited, Changes(),
+                          grounded=reply.grounded, abstained=reply.abstained)
+
+    def privacy_rules(self) -> privacy.PrivacyRules:
+        """The never-remember rules (kept in the store: see `core.privacy`)."""
+        return privacy.load_rules(self.store.ledger)
+
+    def set_privacy_rules(self, rules: privacy.PrivacyRules) -> None:
+        """Replace the never-remember rules; they hold from the next turn stored on."""
+        privacy.save_rules(self.store.ledger, rules)
+
+    def plan_forget_matching(self, rule: privacy.Rule) -> ForgetPlan:
+        """What forgetting everything stored that `rule` covers would remove (the
+        preview; `memories.forget(plan)` then does it)."""
+        return self.memories.plan_forget(privacy.matching_target(self.store.ledger, rule))
 
     def ask(self, question: str, *, as_of: datetime | None = None) -> Reply:
         """Answer a question from memory as the chat would, storing nothing (the

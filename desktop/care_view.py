@@ -96,6 +96,8 @@ class CarePane(QWidget):
         runner.changed.connect(lambda _changes: self.refresh())
         runner.opened.connect(lambda _facade: self.refresh())
         runner.busy_changed.connect(lambda _lane, _busy: self._update())
+        # A refresh asked for while another view's read held the lane runs once it ends.
+        runner.busy_changed.connect(self._on_lane_free)
         model = self.changes_model
         for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged):
             signal.connect(self._update)
@@ -178,6 +180,10 @@ class CarePane(QWidget):
         if job is not None:
             job.succeeded.connect(self._show_queue)
             job.finished.connect(self._after_read)
+
+    def _on_lane_free(self, lane: object, busy: bool) -> None:
+        if lane is Lane.STATUS and not busy and self._stale:
+            self.refresh()
 
     def _after_read(self) -> None:
         if self._stale:

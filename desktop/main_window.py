@@ -47,6 +47,7 @@ from reverie.desktop.import_flow import ImportFlow
 from reverie.desktop.jobs import Job, JobBusy, JobRunner, Lane
 from reverie.desktop.labels import plural
 from reverie.desktop.models_view import ModelsDialog, Reembedding
+from reverie.desktop.settings_view import install_settings, show_settings
 from reverie.desktop.sleep_bridge import SleepBridge, start_sleep
 from reverie.desktop.sources_view import SourcesPane
 from reverie.desktop.timeline_model import TimelineModel
@@ -220,7 +221,13 @@ class MainWindow(QMainWindow):
         self.autostart_action.setChecked(autostart.is_enabled())
         self.autostart_action.setStatusTip("Open Reverie when you log in to this computer")
         self.autostart_action.toggled.connect(self.set_autostart)
+        self.settings_action = QAction("&Settings…", self)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.setStatusTip("Consolidation, privacy, never-remember rules")
+        self.settings_action.triggered.connect(lambda: show_settings(self))
         settings_menu = self.menuBar().addMenu("&Settings")
+        settings_menu.addAction(self.settings_action)
         settings_menu.addAction(self.models_action)
         settings_menu.addAction(self.autostart_action)
         chat_menu = self.menuBar().addMenu("&Chat")
@@ -276,6 +283,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.statusBar().showMessage("Ready", 5000)
         self.chat.input.setFocus()
+        # The app's settings (schedule, lock after idle) apply before the schedule starts.
+        self.idle_lock = install_settings(self)
         self._start_capture()
         # Carries on an interrupted re-embedding, or starts one when the embedder was
         # changed while the app was closed (`reverie models use embedder`).

@@ -98,6 +98,16 @@ class SleepBridge(QObject):
         return False
 
     @property
+    def settings(self) -> ScheduleSettings:
+        """When runs may start: the settings the next `start` uses."""
+        return self._settings
+
+    def use_settings(self, settings: ScheduleSettings) -> None:
+        """Take `settings` for the next `start` (the Settings screen restarts the
+        scheduler to apply them at once)."""
+        self._settings = settings
+
+    @property
     def scheduling(self) -> bool:
         """True while a scheduler is started (between `start` and the stop)."""
         with self._lock:

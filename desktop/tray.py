@@ -26,6 +26,7 @@ from reverie.desktop.single_instance import bring_to_front
 log = logging.getLogger("reverie.desktop.tray")
 
 PAUSED_TOOLTIP = f"{APP_NAME} — capture paused"
+LOCKED_TOOLTIP = f"{APP_NAME} — locked"
 PAUSED_MESSAGE = "Capture paused: Reverie reads none of your sources until you resume it."
 RESUMED_MESSAGE = "Capture resumed: catching up on what changed meanwhile."
 BUSY_MESSAGE = "Another change is being made; try pausing again in a moment."
@@ -50,6 +51,7 @@ class Tray(QObject):
         super().__init__(parent)
         self._window = window
         self._app_icon = icon
+        self._locked = False
         self.icon: QSystemTrayIcon | None = None
         # A tray menu has no parent window to live in; this object keeps it alive.
         self.menu = QMenu()
@@ -69,6 +71,8 @@ class Tray(QObject):
         self.pause_action.toggled.connect(self.set_paused)
         self.quit_action.triggered.connect(window.close)
         window.opened.connect(self._on_opened)
+        # Capture reports its sources after a pause or resume made elsewhere (Settings).
+        window.capture_bridge.statuses_changed.connect(lambda _statuses: self._sync_paused())
 
     # --- the icon -------------------------------------------------------------------
 
@@ -91,8 +95,16 @@ class Tray(QObject):
             self.icon.hide()
 
     def tooltip(self) -> str:
-        """The icon's tooltip: the app's name, and whether capture is paused."""
+        """The icon's tooltip: the app's name, and whether it is locked or capture paused."""
+        if self._locked:
+            return LOCKED_TOOLTIP
         return PAUSED_TOOLTIP if self.pause_action.isChecked() else APP_NAME
+
+    def set_locked(self, locked: bool) -> None:
+        """Say in the tooltip whether the window is locked (`IdleLock.locked_changed`)."""
+        self._locked = locked
+        if self.icon is not None:
+            self.icon.setToolTip(self.tooltip())
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason in (QSystemTrayIcon.ActivationReason.Trigger,
@@ -143,6 +155,14 @@ class Tray(QObject):
         # An in-memory flag the facade read when it opened: no store access here.
         self._show_paused(facade.capture_paused)
         self.pause_action.setEnabled(True)
+        lock = getattr(self._window, "idle_lock", None)  # made once the store opened
+        if lock is not None:
+            lock.locked_changed.connect(self.set_locked)
+
+    def _sync_paused(self) -> None:
+        facade = self._window.runner.facade
+        if facade is not None:
+            self._show_paused(facade.capture_paused)
 
     def _show_paused(self, paused: bool) -> None:
         """Set the check mark and tooltip without starting another job."""

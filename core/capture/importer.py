@@ -3,7 +3,9 @@
 All checks happen before the one write transaction: a bad file, a conflict with stored
 text or a cancel leaves the store exactly as it was. The same path serves a one-off
 import (`import_file`) and the folder watcher, which adds its own bookkeeping rows to
-the same transaction through `extra_writes`.
+the same transaction through `extra_writes`. Being the one way in, it is also where the
+user's never-remember rules are enforced (`core.privacy.withhold`): a covered turn or
+passage is never embedded, stored or extracted.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reverie.core import privacy
 from reverie.core.capture.isolation import IsolatedParser
 from reverie.core.capture.parsed import ParsedFile, Trust
 from reverie.core.capture.reading import format_of, parse_bytes, read_file
@@ -42,6 +45,7 @@ class FileImport:
     added_ids: tuple[str, ...]
     skipped: int  # pieces already stored as they are, or forgotten by the user
     sources: tuple[str, ...]  # titles of the sources it touched
+    withheld: int = 0  # new pieces a never-remember rule kept out
 
 
 def import_file(
@@ -88,6 +92,7 @@ def write_parsed(
     """
     plans = [plan_source(store.ledger, source, trust) for source in parsed.sources]
     _refuse_conflicts(parsed.path, plans)
+    plans, withheld = privacy.withhold(plans, privacy.load_rules(store.ledger), parsed.path)
     adds = [episode for plan in plans for episode in plan.add]
     embedder = pinned(embedder)
     vectors = embed_in_batches(embedder, [f"{e.speaker}: {e.text}" for e in adds], progress,
@@ -103,15 +108,17 @@ def write_parsed(
             changes = changes + apply_plan(conn, plan, part, embedder=embedder, batch=batch)
         if extra_writes is not None:
             extra_writes(conn, plans)
+        privacy.count_withheld(conn, withheld)
     if sync_index:
         store.sync_index()
     skipped = sum(plan.unchanged + plan.forgotten for plan in plans)
-    log.info("file stored: %d pieces added, %d removed, %d as they were",
-             changes.episodes_added, changes.episodes_removed, skipped)
+    log.info("file stored: %d pieces added, %d removed, %d as they were, %d withheld",
+             changes.episodes_added, changes.episodes_removed, skipped, withheld)
     return FileImport(
         path=str(parsed.path), format=parsed.format, changes=changes,
         added_ids=tuple(e.id for e in adds), skipped=skipped,
         sources=tuple(plan.title for plan in plans if plan.add or plan.unchanged),
+        withheld=withheld,
     )
 
 

@@ -65,6 +65,7 @@ class ScheduleSettings:
     check_seconds: int = 60  # how often idle conditions are polled
     require_ac_power: bool = True
     catch_up_seconds: float = 30  # after start, when an owed (missed) run may begin
+    idle_runs: bool = True  # False: never start a run because the user is away
 
 
 class Conditions(Protocol):
@@ -271,6 +272,8 @@ class ConsolidationScheduler:
             return
         if owed is not None:
             self._queue(owed)
+            return
+        if not settings.idle_runs:
             return
         idle = self._conditions.idle_seconds()
         if idle is None or idle < settings.idle_minutes * 60:
