@@ -98,10 +98,21 @@ def run_app(data_dir: str | None, *, verbose: bool) -> int:
     finally:
         instance.release()
         qInstallMessageHandler(previous_handler)
-    # The sample life instead: a throwaway store, with this data directory untouched.
-    from reverie.desktop.launcher import run_demo
+    return _run_sample_life(verbose)
 
-    return run_demo(verbose=verbose)
+
+def _run_sample_life(verbose: bool) -> int:
+    """The wizard's "sample life": the app on a throwaway demo store, built with a
+    progress window; this data directory, keyring and model choices stay untouched."""
+    from reverie.core.demo import demo_environment
+    from reverie.desktop.first_run_demo import build_sample_life
+
+    with demo_environment() as place:
+        report = build_sample_life(place.data_dir)
+        if report is None:
+            return 0
+        log.info("demo ready in %.1f s; deleted when the app quits", report.seconds)
+        return run_app(str(place.data_dir), verbose=verbose)
 
 
 def _first_run(directory: Path, instance: SingleInstance) -> FirstRunChoices | Start:

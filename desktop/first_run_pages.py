@@ -108,6 +108,9 @@ class WelcomePage(QWizardPage):
             "Your choice")
         self.demo_button = QPushButton("Try it with a &sample life first", self)
         self.demo_button.setAccessibleName("Try it with a sample life first")
+        # Not a default button even with the focus: Enter means Next, never "leave the
+        # wizard for the demo" (Space or Alt+S press it).
+        self.demo_button.setAutoDefault(False)
         self.demo_button.clicked.connect(self.demo_requested.emit)
         row = QHBoxLayout()
         row.addWidget(self.demo_button)
@@ -174,6 +177,10 @@ class KeyPage(QWizardPage):
         layout.addStretch(1)
         self.choice.buttonToggled.connect(lambda *_: self._update())
         self._update()
+
+    def initializePage(self) -> None:
+        """Start in the passphrase field when there is no keyring to choose."""
+        (self.keyring_button if self.uses_keyring else self.entry).setFocus()
 
     @property
     def uses_keyring(self) -> bool:

@@ -4,6 +4,7 @@ here as a user would, with the store then created for real by the app's open job
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,7 +12,7 @@ from typing import Any, TypeVar
 import keyring
 import pytest
 from keyring.backends import fail
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -21,6 +22,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
+    QProgressDialog,
+    QPushButton,
     QWidget,
     QWizard,
 )
@@ -30,7 +33,7 @@ from reverie.core.compose import open_reverie
 from reverie.core.store.keys import KEY_FILE, MIN_PASSPHRASE
 from reverie.core.store.ledger import is_plaintext_sqlite
 from reverie.desktop import app as app_module
-from reverie.desktop import first_run_models, launcher
+from reverie.desktop import first_run_models
 from reverie.desktop.first_run import FirstRunWizard, has_store
 from reverie.desktop.first_run_pages import passphrase_problem, passphrase_strength
 from reverie.desktop.jobs import Lane
@@ -43,7 +46,7 @@ from tests.keyring_double import MemoryKeyring
 pytestmark = pytest.mark.gui
 
 W = TypeVar("W", bound=QWidget)
-GIVE_UP_MS = 120_000
+GIVE_UP_MS = 60_000
 PASSPHRASE = "a quiet walk by the river"
 
 
@@ -137,12 +140,14 @@ def keep_test_logging(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def give_up(qapp: QApplication) -> Iterator[None]:
     """A stuck flow closes its windows, so that the test fails instead of hanging."""
+    stuck: list[bool] = []
     timer = QTimer()
     timer.setSingleShot(True)
-    timer.timeout.connect(_close_everything)
+    timer.timeout.connect(lambda: (stuck.append(True), _close_everything()))
     timer.start(GIVE_UP_MS)
     yield
     timer.stop()
+    assert not stuck, f"the flow was stuck and closed after {GIVE_UP_MS} ms"
 
 
 @pytest.fixture
@@ -339,15 +344,50 @@ def test_cancelling_the_wizard_creates_nothing(
     assert memory_keyring.entries == {}
 
 
-def test_the_sample_life_button_starts_the_demo_instead(
-    qtbot: QtBot, data: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_sample_life_button_opens_the_demo_and_leaves_the_data_dir_alone(
+    qtbot: QtBot, data: Path, memory_keyring: MemoryKeyring
 ) -> None:
-    demos: list[bool] = []
-    monkeypatch.setattr(launcher, "run_demo", lambda verbose: demos.append(verbose) or 0)
+    seen: dict[str, Any] = {}
+
+    def look_and_quit(window: MainWindow) -> None:
+        facade = window.runner.facade
+        assert facade is not None
+        seen["demo_dir"] = facade.store.data_dir
+        seen["counts"] = facade.counts()
+        window.quit_action.trigger()
+
+    progress: list[str] = []
     when(lambda: shown(FirstRunWizard), lambda w: w.welcome.demo_button.click())
-    assert app_module.run_app(str(data), verbose=True) == 0
-    assert demos == [True]
-    assert not has_store(data)
+    when(lambda: shown(QProgressDialog), lambda d: progress.append(d.accessibleName()))
+    when_open(look_and_quit)
+    assert app_module.run_app(str(data), verbose=False) == 0
+    assert progress == ["Building the sample life"]
+    assert seen["counts"]["memories"] > 0
+    assert seen["demo_dir"] != data
+    assert not seen["demo_dir"].exists()  # thrown away on quit
+    assert not data.exists()
+    assert memory_keyring.entries == {}
+
+
+def test_cancelling_the_sample_life_leaves_nothing(qtbot: QtBot, data: Path) -> None:
+    built: list[Path] = []
+    windows: list[MainWindow] = []
+
+    def cancel(dialog: QProgressDialog) -> None:
+        built.append(Path(os.environ["REVERIE_DATA_DIR"]))
+        button = dialog.findChild(QPushButton)
+        assert button is not None
+        assert button.text() == "Cancel"
+        button.click()
+
+    when(lambda: shown(FirstRunWizard), lambda w: w.welcome.demo_button.click())
+    when(lambda: shown(QProgressDialog), cancel)
+    when(lambda: shown(MainWindow), windows.append)  # must never come
+    assert app_module.run_app(str(data), verbose=False) == 0
+    assert built
+    assert not windows
+    assert not built[0].parent.exists()  # the demo's temporary folder is gone
+    assert not data.exists()
 
 
 def test_a_missing_model_is_explained_and_stops_set_up(
@@ -400,6 +440,36 @@ def test_every_control_has_an_accessible_name(qtbot: QtBot, tmp_path: Path) -> N
     named_labels = [c for c in controls if isinstance(c, QLabel) and c.accessibleName()]
     assert len(named_labels) >= 10
     wizard.reject()
+
+
+def test_the_wizard_can_be_done_with_the_keyboard_alone(qtbot: QtBot, tmp_path: Path) -> None:
+    wizard = FirstRunWizard(tmp_path / "data", keyring_available=True,
+                            registry=ModelRegistry(tmp_path))
+    qtbot.addWidget(wizard)
+    with qtbot.waitActive(wizard):  # arrow keys move between the radio buttons of the
+        wizard.show()  # active window only
+        wizard.activateWindow()
+    qtbot.keyClick(wizard, Qt.Key.Key_Return)  # Next is the default button
+    key = wizard.key
+    assert wizard.currentPage() is key
+    assert wizard.focusWidget() is key.keyring_button
+    qtbot.keyClick(key.keyring_button, Qt.Key.Key_Down)  # to the passphrase choice
+    assert key.passphrase_button.isChecked()
+    qtbot.keyClick(key.passphrase_button, Qt.Key.Key_Tab)  # the two choices are one stop
+    assert wizard.focusWidget() is key.entry
+    qtbot.keyClicks(key.entry, PASSPHRASE)
+    qtbot.keyClick(key.entry, Qt.Key.Key_Tab)
+    assert wizard.focusWidget() is key.again
+    qtbot.keyClicks(key.again, PASSPHRASE[:-1])
+    qtbot.keyClick(key.again, Qt.Key.Key_Return)
+    assert wizard.currentPage() is key  # they differ: refused
+    assert key.problem.isVisible()
+    qtbot.keyClicks(key.again, PASSPHRASE[-1])
+    qtbot.keyClick(key.again, Qt.Key.Key_Return)
+    assert wizard.currentPage() is wizard.folders
+    qtbot.keyClick(wizard, Qt.Key.Key_Escape)
+    assert not wizard.isVisible()
+    assert wizard.result() == QDialog.DialogCode.Rejected.value
 
 
 def test_passphrase_strength_grows_with_length_and_variety() -> None:
