@@ -18,7 +18,7 @@ from reverie.core.store.keys import PASSPHRASE_ENV
 from reverie.desktop.app import app_icon
 from reverie.desktop.idle_lock import KEYRING_REFUSED, WRONG
 from reverie.desktop.main_window import MainWindow
-from reverie.desktop.settings_view import show_settings
+from reverie.desktop.settings_view import SettingsDialog, show_settings
 from reverie.desktop.tray import LOCKED_TOOLTIP, Tray
 from reverie.models.base import Embedder
 from tests.desktop.conftest import OFFSCREEN_SIZE_HINTS, OPEN_TIMEOUT_MS, MemoryLLM
@@ -56,6 +56,9 @@ def test_it_locks_after_the_timeout_and_unlock_reads_the_keyring(
     assert _content_hidden(window)
     assert lock.screen.isVisible()
     assert not lock.screen.passphrase.isVisible()  # the key is in the keyring: no field
+    qtbot.keyClick(lock.screen.unlock_button, Qt.Key.Key_Comma,
+                   Qt.KeyboardModifier.ControlModifier)
+    assert window.findChild(SettingsDialog) is None  # the menus' shortcuts are off too
 
     saved = dict(memory_keyring.entries)
     memory_keyring.entries.clear()  # the keyring no longer gives the key
