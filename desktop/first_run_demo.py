@@ -13,7 +13,7 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, Signal, Slot
-from PySide6.QtWidgets import QMessageBox, QProgressDialog
+from PySide6.QtWidgets import QLabel, QMessageBox, QProgressDialog
 
 from reverie.core.demo import DemoReport, build_demo
 from reverie.core.errors import Cancelled, EnvironmentProblem
@@ -22,6 +22,8 @@ from reverie.desktop.jobs import BUG_APOLOGY
 log = logging.getLogger("reverie.desktop.first_run")
 
 FAILED_TITLE = "The sample life could not be built"
+BUILDING = ("Building the sample life: four months of someone's chats and notes, read "
+            "the way Reverie reads yours…")
 
 
 class DemoBuild(QObject):
@@ -74,22 +76,25 @@ class DemoBuild(QObject):
 def build_sample_life(data_dir: Path) -> DemoReport | None:
     """Build the demo store in `data_dir`, showing progress; None if cancelled or failed
     (a failure is shown in a box first; the folder is left empty either way)."""
-    dialog = QProgressDialog("Building the sample life…", "Cancel", 0, 0)
+    dialog = QProgressDialog(BUILDING, "Cancel", 0, 0)
     dialog.setWindowTitle("Reverie: the sample life")
     dialog.setAccessibleName("Building the sample life")
     dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
     dialog.setMinimumDuration(0)
     dialog.setAutoClose(False)
     dialog.setAutoReset(False)
-    dialog.setMinimumWidth(420)
+    label = QLabel(BUILDING)
+    label.setWordWrap(True)
+    label.setAccessibleName("What is happening")
+    dialog.setLabel(label)
+    dialog.setMinimumWidth(440)
     build = DemoBuild(data_dir)
     loop = QEventLoop()
     outcome: dict[str, object] = {}
 
-    def on_progress(done: int, total: int, what: str) -> None:
+    def on_progress(done: int, total: int, _what: str) -> None:
         dialog.setRange(0, max(total, 1))
         dialog.setValue(min(done, max(total, 1)))
-        dialog.setLabelText(f"Building the sample life: {what}")
 
     def on_ended(report: object, problem: str) -> None:
         outcome.update(report=report, problem=problem)

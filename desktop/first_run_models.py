@@ -48,7 +48,7 @@ MINILM = "all-MiniLM-L6-v2 int8 (bundled)"
 PROBLEM = "color: #a33a2a"
 MUTED = "color: palette(placeholder-text)"
 ALL_READY = ("These small models work on any computer. On a faster one you can add a "
-             "bigger model later, in Settings \N{RIGHTWARDS ARROW} Models….")
+             "bigger model later (Settings \N{RIGHTWARDS ARROW} Models…).")
 
 
 @dataclass(frozen=True)
