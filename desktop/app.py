@@ -94,7 +94,9 @@ def run_app(data_dir: str | None, *, verbose: bool) -> int:
         if answer is Start.CANCEL:
             return 0
         if answer is not Start.DEMO:
-            return _run_window(app, directory, instance, answer)
+            creating = [answer] if answer is not None else []
+            del answer  # the passphrase is kept only where the open job takes it from
+            return _run_window(app, directory, instance, creating)
     finally:
         instance.release()
         qInstallMessageHandler(previous_handler)
@@ -141,14 +143,16 @@ def handover_line(handover: Handover, directory: Path) -> str:
 
 def _run_window(
     app: QApplication, directory: Path, instance: SingleInstance,
-    first_run: FirstRunChoices | None = None,
+    creating: list[FirstRunChoices] | None = None,
 ) -> int:
     """The window on `directory`, with the crash handler and the tray, until it closes.
 
-    With `first_run` (the wizard's answers) the store is created with the key chosen
-    there, and the chosen folders are followed once it is open.
+    With the wizard's answers in `creating`, the store is created with the key chosen
+    there (the opener takes them out, so that no passphrase stays referenced once the
+    store is open), and the chosen folders are followed once it is open.
     """
-    creating = [first_run] if first_run is not None else []
+    creating = creating or []
+    folders = creating[0].folders if creating else ()
 
     def opener(passphrase: str | None) -> Reverie:
         if creating:  # runs on the open job's worker; the answers are used once
@@ -163,8 +167,7 @@ def _run_window(
         return passphrase_needed(directory, secure_keyring())
 
     window = MainWindow(opener, needs_passphrase=needs_passphrase)
-    if first_run is not None:
-        follow_when_open(window, first_run.folders)
+    follow_when_open(window, folders)
     instance.activation_requested.connect(lambda: bring_to_front(window))
     crash = CrashHandler(
         resolve_log_dir(), instance_key(directory),
