@@ -268,7 +268,10 @@ class StallDumps:
 
     The sampler above needs the GIL to look, so it cannot see a thread that holds the
     GIL through a long C call; the watchdog can. Re-arming costs about 0.15 ms of the
-    main thread per tick (it starts a watchdog thread), so it is only on when asked.
+    main thread per tick (it starts a watchdog thread), and it waits for the previous
+    watchdog thread to end: on a busy machine that wait can itself stall the main
+    thread (dumps then show it in `arm`). So it is only on when asked, for a run that
+    diagnoses, not for the run whose figures are reported.
     """
 
     def __init__(self, after_ms: float) -> None:

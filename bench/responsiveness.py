@@ -249,7 +249,8 @@ def main(argv: Sequence[str] | None = None) -> Result:
                         help="sys.setswitchinterval for the run (default: Python's 0.005 s)")
     parser.add_argument("--dump-after-ms", type=float,
                         help="also dump every thread's stack (faulthandler, no GIL needed)"
-                             " when the main thread misses a tick by this long")
+                             " when the main thread misses a tick by this long (diagnosis"
+                             " only: re-arming the watchdog can itself delay a tick)")
     parser.add_argument("--workdir", type=Path, help="keep the store here (default: a tmp dir)")
     parser.add_argument("--out", type=Path, help="write the figures (.json) and table (.md)")
     args = parser.parse_args(argv)
