@@ -37,6 +37,7 @@ from reverie.core.retrieve.query import QueryPlan
 from reverie.core.retrieve.search import Searcher
 from reverie.core.store import backup as store_backup
 from reverie.core.store import exchange, queries, timeline_filter
+from reverie.core.store import people as people_store
 from reverie.core.store.exchange_format import is_exchange_file
 from reverie.core.store.forget import ForgetPlan
 from reverie.core.store.keys import Unlocker
@@ -279,6 +280,20 @@ class Reverie:
     def people(self) -> list[str]:
         """The people memories name, most mentioned first."""
         return timeline_filter.people(self.store.ledger)
+
+    def person_list(self, text: str = "") -> list[str]:
+        """The people Reverie knows, by name (`text`: only names containing it); see
+        `store/people.py` for who counts. A few indexed probes a person."""
+        return people_store.people(self.store.ledger, text)
+
+    def person_rows(self, names: list[str]) -> list[people_store.Person]:
+        """How many memories mention each of `names`, first and last seen (not for the
+        main thread: costs as many index steps as they have mentions)."""
+        return people_store.person_stats(self.store.ledger, names)
+
+    def person_page(self, name: str) -> people_store.PersonPage | None:
+        """The header of a person's page (not for the main thread); None if unknown."""
+        return people_store.person_page(self.store.ledger, name)
 
     def source_names(self) -> list[tuple[str, str]]:
         """Every source as (id, name)."""
