@@ -47,6 +47,7 @@ from reverie.desktop.import_flow import ImportFlow
 from reverie.desktop.jobs import Job, JobBusy, JobRunner, Lane
 from reverie.desktop.labels import plural
 from reverie.desktop.models_view import ModelsDialog, Reembedding
+from reverie.desktop.people_view import PeoplePane, people_action
 from reverie.desktop.settings_view import install_settings, show_settings
 from reverie.desktop.sleep_bridge import SleepBridge, start_sleep
 from reverie.desktop.sources_view import SourcesPane
@@ -170,6 +171,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(_padded(self.splitter), "&Timeline and chat")
         self.tabs.addTab(_padded(self.sources), "&Sources")
         self.tabs.addTab(_padded(self.care), CARE_TAB)
+        self.people = PeoplePane(self.runner)
+        self.people.item_opened.connect(self.open_item)
+        self.people.problem.connect(
+            lambda title, message, is_bug: self.show_problem(title, message, is_bug=is_bug))
+        self.people_page = _padded(self.people)
+        self.tabs.addTab(self.people_page, "&People")
+        self.people_action = people_action(self, self.tabs, self.people_page, self.people)
         main = QWidget()
         layout = QVBoxLayout(main)
         layout.setContentsMargins(10, 8, 10, 4)
@@ -211,7 +219,7 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self.timeline_view_action)
         view_menu.addAction(self.sources_action)
-        view_menu.addAction(self.care_action)
+        view_menu.addActions([self.care_action, self.people_action])
         self.models_action = QAction("&Models…", self)
         self.models_action.setShortcut(QKeySequence("Ctrl+Shift+M"))
         self.models_action.setStatusTip("The models Reverie runs, and which one does each job")
@@ -433,6 +441,7 @@ class MainWindow(QMainWindow):
         if changes is None or changes.memories_added or changes.memories_removed or (
                 changes.episodes_added or changes.episodes_removed):
             self.timeline.browser.read_choices()
+        self.people.refresh(changes)
         self._update_counts()
 
     def _update_counts(self) -> None:
