@@ -252,14 +252,22 @@ class InboxSection(QGroupBox):
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.hint)
         self.keep_action = pane_action(
-            self, "&Keep", "Ctrl+K", "Keep the selected memories; make the selected changes")
+            self, "&Keep", "Return", "Keep the selected memories; make the selected changes")
+        # Return is the key; the keypad's Enter and the earlier Ctrl+K work as well.
+        self.keep_action.setShortcuts([QKeySequence(Qt.Key.Key_Return),
+                                       QKeySequence(Qt.Key.Key_Enter), QKeySequence("Ctrl+K")])
+        self.edit_action = pane_action(
+            self, "&Edit…", "F2",
+            "Correct the selected memory; saving also keeps it (it leaves the inbox)")
         self.reject_action = pane_action(
             self, "Re&ject", QKeySequence.StandardKey.Delete,
             "Archive the selected memories; turn the selected changes down")
         self.keep_button = make_button(self.keep_action, "Keep", self)
         self.reject_button = make_button(self.reject_action, "Reject", self)
+        self.edit_button = make_button(self.edit_action, "Edit", self)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
+        buttons.addWidget(self.edit_button)
         buttons.addWidget(self.keep_button)
         buttons.addWidget(self.reject_button)
         layout = QVBoxLayout(self)

@@ -5,8 +5,10 @@ the job runner announces, after each of its own jobs and after each scheduled ru
 by `SleepBridge`); while the screen is shown, the queue alone is read again every few
 seconds (one COUNT). Reads never queue: a refresh asked for while one is under way runs
 once that one ends, and a queue poll is skipped. Extract now and Consolidate now run in
-`Lane.WORK` with progress and Stop; undo, verdicts and the preview in `Lane.CARE`, so
-they stay usable during a long import. Failures go out through `problem` to the window's
+`Lane.WORK` with progress and Stop; undo, verdicts, the preview and Edit… (the
+timeline's edit dialog on an inbox memory; saving also keeps it) in `Lane.CARE`, so
+they stay usable during a long import. In the inbox, Return keeps, Delete rejects and
+F2 edits. Failures go out through `problem` to the window's
 problem box, outcomes through `message` to the status bar.
 """
 
@@ -22,12 +24,14 @@ from PySide6.QtWidgets import QSplitter, QVBoxLayout, QWidget
 from reverie.core.consolidate.journal import ChangeState
 from reverie.core.consolidate.run import RunReport
 from reverie.core.extract.extractor import QueueStatus
+from reverie.core.store.memory_detail import MemoryDetail
 from reverie.desktop import care_work
 from reverie.desktop.care_dialogs import PreviewDialog
 from reverie.desktop.care_model import ChangesModel, InboxModel
 from reverie.desktop.care_sections import InboxSection, QueueSection, RunSection
 from reverie.desktop.care_work import CareOutcome, CareSnapshot
 from reverie.desktop.jobs import Job, JobRunner, Lane
+from reverie.desktop.memory_dialogs import MemoryEditDialog
 from reverie.desktop.sleep_bridge import SleepBridge
 
 POLL_MS = 3000
@@ -56,6 +60,7 @@ class CarePane(QWidget):
         self._stale = False  # a refresh was asked for while a read was under way
         self._work: Job | None = None  # Extract now or Consolidate now
         self.preview_dialog: PreviewDialog | None = None
+        self.edit_dialog: MemoryEditDialog | None = None  # an inbox memory being edited
         self.changes_model = ChangesModel()
         self.inbox_model = InboxModel()
         self.queue = QueueSection(self)
@@ -93,6 +98,7 @@ class CarePane(QWidget):
         self.run.undo_run_action.triggered.connect(self.undo_whole_run)
         self.inbox.keep_action.triggered.connect(lambda: self.decide_selected(accept=True))
         self.inbox.reject_action.triggered.connect(lambda: self.decide_selected(accept=False))
+        self.inbox.edit_action.triggered.connect(self.edit_selected)
         runner.changed.connect(lambda _changes: self.refresh())
         runner.opened.connect(lambda _facade: self.refresh())
         runner.busy_changed.connect(lambda _lane, _busy: self._update())
@@ -137,6 +143,8 @@ class CarePane(QWidget):
         self.run.undo_run_action.setEnabled(calm and applied and self.run.run is not None)
         self.inbox.keep_action.setEnabled(care_free and bool(items))
         self.inbox.reject_action.setEnabled(care_free and bool(items))
+        self.inbox.edit_action.setEnabled(
+            care_free and len(items) == 1 and items[0].type == "memory")
         word = care_work.verdict_word(items, accept=True) if items else "Kept"
         self.inbox.set_keep_text(
             {"Kept": "Keep", "Accepted": "Accept"}.get(word, "Keep or accept"))
@@ -266,6 +274,40 @@ class CarePane(QWidget):
             return None
         return self._start(Lane.CARE, "review", care_work.decide(items, accept=accept),
                            title="Could not record your verdict")
+
+    def edit_selected(self) -> Job | None:
+        """Read the selected inbox memory, then open the timeline's edit dialog on it;
+        saving runs the edit and keeps the memory (it leaves the inbox)."""
+        items = self.inbox.selected()
+        if not self.inbox.edit_action.isEnabled() or len(items) != 1:
+            return None
+        memory_id = items[0].id
+        job = self._start(Lane.CARE, "read memory", care_work.read_detail(memory_id),
+                          writes=False, title="Could not open the memory")
+        if job is not None:
+            job.succeeded.connect(self._open_edit)
+        return job
+
+    def _open_edit(self, detail: object) -> None:
+        if not isinstance(detail, MemoryDetail):
+            self.message.emit("That memory is no longer stored.")
+            self.refresh()
+            return
+        dialog = MemoryEditDialog(detail, self)
+        dialog.accepted.connect(lambda: self._save_edit(detail.id, dialog))
+        dialog.finished.connect(lambda _result: self._close_edit(dialog))
+        self.edit_dialog = dialog
+        dialog.open()
+
+    def _save_edit(self, memory_id: str, dialog: MemoryEditDialog) -> None:
+        self._start(Lane.CARE, "edit and keep",
+                    care_work.edit_and_keep(memory_id, dialog.change()),
+                    title="Could not change the memory")
+
+    def _close_edit(self, dialog: MemoryEditDialog) -> None:
+        if self.edit_dialog is dialog:
+            self.edit_dialog = None
+        dialog.deleteLater()
 
     # --- jobs -----------------------------------------------------------------------
 

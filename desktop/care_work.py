@@ -2,8 +2,9 @@
 
 They run on a worker thread and see only the facade and the job's context, never a
 widget. Reads (`read_care`, `read_queue`) run in `Lane.STATUS`; extraction and
-consolidation in `Lane.WORK` with progress and cancel; undo, verdicts and the preview
-in `Lane.CARE`. A writing job returns a `CareOutcome` whose `changes` the job runner
+consolidation in `Lane.WORK` with progress and cancel; undo, verdicts, the preview and
+an inbox memory's edit (its detail read first, then the edit that also keeps it) in
+`Lane.CARE`. A writing job returns a `CareOutcome` whose `changes` the job runner
 announces, and a sentence for the status bar.
 """
 
@@ -18,10 +19,12 @@ from reverie.core.errors import BadInput
 from reverie.core.extract.extractor import QueueStatus
 from reverie.core.jobs import check_cancel
 from reverie.core.service import Reverie
+from reverie.core.store.memory_detail import MemoryDetail
 from reverie.core.types import Changes
 from reverie.desktop.care_model import ChangeRow, InboxItem
 from reverie.desktop.jobs import JobContext
 from reverie.desktop.labels import plural
+from reverie.desktop.memory_work import MemoryEdit
 
 Work = Callable[[Reverie, JobContext], "CareOutcome"]
 
@@ -143,6 +146,35 @@ def decide(items: Sequence[InboxItem], *, accept: bool) -> Work:
         if problems:
             message += f"; {len(problems)} could not be decided"
         return CareOutcome(message, total, tuple(problems))
+
+    return work
+
+
+def read_detail(memory_id: str) -> Callable[[Reverie, JobContext], MemoryDetail | None]:
+    """A read of one inbox memory in full, for the edit dialog (None: it is gone)."""
+
+    def work(facade: Reverie, _ctx: JobContext) -> MemoryDetail | None:
+        return facade.memory_detail(memory_id)
+
+    return work
+
+
+def edit_and_keep(memory_id: str, change: MemoryEdit) -> Work:
+    """Apply the user's edit to an inbox memory and keep it: correcting a memory is a
+    verdict on it, so it leaves the inbox. Two undoable steps (the edit, the keep)."""
+
+    def work(facade: Reverie, _ctx: JobContext) -> CareOutcome:
+        changes = Changes()
+        if not change.empty:
+            changes = facade.memories.edit(memory_id, text=change.text, kind=change.kind,
+                                           when=change.when, about=change.about)
+        try:
+            changes = changes + facade.memories.review(memory_id, accept=True)
+        except BadInput:  # decided meanwhile (on the timeline, say): the edit still stands
+            done = "Memory changed" if not change.empty else "Nothing was changed"
+            return CareOutcome(f"{done}; it had already left the review inbox", changes)
+        done = "Memory changed and kept" if not change.empty else "Kept unchanged"
+        return CareOutcome(f"{done}: it left the review inbox", changes)
 
     return work
 

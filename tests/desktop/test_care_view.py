@@ -38,6 +38,7 @@ from reverie.desktop.care_model import (
 from reverie.desktop.care_view import CarePane
 from reverie.desktop.jobs import JobContext, Lane
 from reverie.desktop.main_window import MainWindow
+from reverie.desktop.memory_dialogs import MemoryEditDialog
 from reverie.models.base import Embedder
 from tests.core.consolidate.seeding import Seed, memory, seed
 from tests.desktop.conftest import OPEN_TIMEOUT_MS, MemoryLLM
@@ -451,13 +452,16 @@ def test_memory_care_is_reachable_by_menu_keyboard_and_screen_reader(
     assert shortcuts == {
         "Extract now": "Ctrl+E", "Stop": "Ctrl+.", "Consolidate now": "Ctrl+R",
         "Preview…": "Ctrl+Shift+R", "Undo change": "Ctrl+Z", "Undo whole run": "Ctrl+Shift+Z",
-        "Keep": "Ctrl+K", "Reject": "Del",
+        "Keep": "Return", "Reject": "Del", "Edit…": "F2",
     }
+    assert [k.toString() for k in pane.inbox.keep_action.shortcuts()] == [
+        "Return", "Enter", "Ctrl+K"]
     assert {a.iconText() for a in pane.actions()} == {
         "Extract now", "Stop", "Consolidate now", "Preview…"}  # anywhere on the screen
     widgets = [pane, pane.queue, pane.run, pane.inbox, pane.queue.label, pane.run.heading,
                pane.run.figures, pane.run.view, pane.inbox.view, pane.inbox.keep_button,
-               pane.inbox.reject_button, pane.queue.extract_button, pane.splitter]
+               pane.inbox.reject_button, pane.inbox.edit_button, pane.queue.extract_button,
+               pane.splitter]
     assert all(widget.accessibleName() for widget in widgets)
     assert pane.inbox.accessibleName() == "Review inbox, 2 waiting"
     assert all(action.toolTip() for w in (pane.queue, pane.run, pane.inbox)
@@ -527,3 +531,93 @@ def test_no_schedule_runs_unless_asked(window: MainWindow) -> None:
     assert not window.sleep_bridge.scheduling
     assert not window.sleep_bridge.run_now()
     assert isinstance(window.care, CarePane)
+
+
+# --- editing in the inbox ---------------------------------------------------------------
+
+
+def open_edit(qtbot: QtBot, window: MainWindow) -> MemoryEditDialog:
+    """Press F2 in the inbox; wait for the memory's read and the dialog."""
+    pane = window.care
+    window.activateWindow()  # back from an earlier dialog: shortcuts need the window
+    qtbot.waitUntil(window.isActiveWindow, timeout=TIMEOUT_MS)
+    pane.inbox.view.setFocus()
+    assert pane.inbox.edit_action.isEnabled(), pane.inbox.selected()
+    qtbot.keyClick(pane.inbox.view, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: pane.edit_dialog is not None, timeout=TIMEOUT_MS)
+    dialog = pane.edit_dialog
+    assert dialog is not None
+    return dialog
+
+
+def test_f2_edits_an_inbox_memory_and_saving_also_keeps_it(
+    qtbot: QtBot, window: MainWindow, seeded: Seeded
+) -> None:
+    pane, facade, ids = window.care, facade_of(window), seeded.ids
+    items = [item.id for item in pane.inbox_model.items]
+    assert sorted(items) == sorted([ids[CATS], ids[CONCERT]])
+    select_inbox(window, [0, 1])
+    assert not pane.inbox.edit_action.isEnabled()  # one memory at a time
+    select_inbox(window, [items.index(ids[CATS])])
+    assert pane.inbox.edit_action.isEnabled()
+    dialog = open_edit(qtbot, window)
+    assert dialog.text.toPlainText() == "Sam might be allergic to cats."  # the timeline's dialog
+    dialog.text.setPlainText("Sam is allergic to cats and dogs.")
+    run_and_settle(qtbot, window, Lane.CARE, dialog.accept)
+    row = memory(facade, ids[CATS])
+    assert row["text"] == "Sam is allergic to cats and dogs."
+    assert row["user_edited"] == 1
+    assert row["review"] == 0
+    assert row["status"] == "active"
+    assert [item.id for item in pane.inbox_model.items] == [ids[CONCERT]]
+    assert window.statusBar().currentMessage() == (
+        "Memory changed and kept: it left the review inbox")
+    assert pane.edit_dialog is None
+    # Both steps are in the memory's history: the edit, then the keep.
+    actions = [entry.action for entry in facade.memories.history(ids[CATS])]
+    assert actions[:2] == ["accepted", "edited"]
+
+
+def test_saving_an_unchanged_edit_keeps_it_and_cancel_changes_nothing(
+    qtbot: QtBot, window: MainWindow, seeded: Seeded
+) -> None:
+    pane, facade, ids = window.care, facade_of(window), seeded.ids
+    select_inbox(window, [[i.id for i in pane.inbox_model.items].index(ids[CONCERT])])
+    dialog = open_edit(qtbot, window)
+    dialog.reject()
+    qtbot.waitUntil(lambda: pane.edit_dialog is None, timeout=TIMEOUT_MS)
+    assert memory(facade, ids[CONCERT])["review"] == 1
+    dialog = open_edit(qtbot, window)
+    run_and_settle(qtbot, window, Lane.CARE, dialog.accept)
+    row = memory(facade, ids[CONCERT])
+    assert row["review"] == 0
+    assert row["user_edited"] == 0  # nothing was edited
+    assert window.statusBar().currentMessage() == "Kept unchanged: it left the review inbox"
+
+
+def test_return_keeps_the_selected_memory(
+    qtbot: QtBot, window: MainWindow, seeded: Seeded
+) -> None:
+    pane, facade, ids = window.care, facade_of(window), seeded.ids
+    select_inbox(window, [[i.id for i in pane.inbox_model.items].index(ids[CATS])])
+    pane.inbox.view.setFocus()
+    run_and_settle(qtbot, window, Lane.CARE, lambda: qtbot.keyClick(
+        pane.inbox.view, Qt.Key.Key_Return))
+    assert memory(facade, ids[CATS])["review"] == 0
+    assert memory(facade, ids[CATS])["status"] == "active"
+    assert window.statusBar().currentMessage() == "Kept 1 item"
+
+
+def test_an_edit_of_a_memory_decided_meanwhile_still_stands(
+    qtbot: QtBot, window: MainWindow, seeded: Seeded
+) -> None:
+    pane, facade, ids = window.care, facade_of(window), seeded.ids
+    select_inbox(window, [[i.id for i in pane.inbox_model.items].index(ids[CATS])])
+    dialog = open_edit(qtbot, window)
+    facade.memories.review(ids[CATS], accept=True)  # kept elsewhere while the dialog is open
+    dialog.text.setPlainText("Sam is not allergic to cats after all.")
+    run_and_settle(qtbot, window, Lane.CARE, dialog.accept)
+    assert memory(facade, ids[CATS])["text"] == "Sam is not allergic to cats after all."
+    assert window.statusBar().currentMessage() == (
+        "Memory changed; it had already left the review inbox")
+    assert window.problem_box is None
