@@ -287,12 +287,13 @@ class Reverie:
         return people_store.people(self.store.ledger, text)
 
     def person_rows(self, names: list[str]) -> list[people_store.Person]:
-        """How many memories mention each of `names`, first and last seen (not for the
-        main thread: costs as many index steps as they have mentions)."""
+        """How many memories mention each of `names`, first and last seen (from the
+        per-day counts the ledger keeps: a few hundred rows a person)."""
         return people_store.person_stats(self.store.ledger, names)
 
     def person_page(self, name: str) -> people_store.PersonPage | None:
-        """The header of a person's page (not for the main thread); None if unknown."""
+        """The header of a person's page (not for the main thread: it reads their newest
+        memories for the people seen with them); None if unknown."""
         return people_store.person_page(self.store.ledger, name)
 
     def source_names(self) -> list[tuple[str, str]]:

@@ -1,11 +1,12 @@
 """The people list as a lazily fetching table: a name, how many memories, first and last seen.
 
-Every name is known at once (`Reverie.person_list`: a few index probes a person), but a
-person's figures cost as many index steps as memories mention them, so they are read a
-page at a time, off the main thread, as the view scrolls: `fetchMore` asks for the next
-page by `wanted(names)` and the owner (`PeoplePane`) answers with `add_rows` when its job
-ends. Until then the rows are not there (`rowCount` counts only people with figures), so
-a view never shows a half-read row, and `canFetchMore` is False while a page is awaited.
+Every name is known at once (`Reverie.person_list`), and each person's figures are a
+read of their rows in `person_days`; they are still read a page at a time, off the main
+thread, as the view scrolls, so that a store with thousands of people shows its first
+screen at once: `fetchMore` asks for the next page by `wanted(names)` and the owner
+(`PeoplePane`) answers with `add_rows` when its job ends. Until then the rows are not
+there (`rowCount` counts only people with figures), so a view never shows a half-read
+row, and `canFetchMore` is False while a page is awaited.
 """
 
 from __future__ import annotations

@@ -13,18 +13,24 @@ Claude, Reverie itself) and a note's author are speakers too, and nothing in the
 tells them from a friend; a speaker becomes a person once a memory is about them or
 names them, and their page then also counts the turns they wrote.
 
-Names are one person when they fold to the same key (case and spacing ignored, as
-entities' keys are). A person "is mentioned" by a memory the timeline shows (active or
-superseded) that is about them or links them: exactly what
+Names are one person when SQLite's NOCASE calls them equal (ASCII case ignored), as the
+timeline's person filter compares them. A person "is mentioned" by a memory the timeline
+shows (active or superseded) that is about them or links them: exactly what
 `TimelineFilter(about=name)` keeps, so a page's counts and its timeline agree. People
 with no such memory (all archived, say) are not listed.
 
-Every read is indexed (memories by subject, entity links by entity, episodes by
-speaker); figures at a million memories are in docs/benchmarks.md.
+The figures come from `person_days` (schema 7): mentions per person and day, kept by
+triggers, so a person's count, first and last day cost a few hundred rows at any size.
+The page's "often with" reads the newest `COMPANION_WINDOW` memories that mention them
+(by the subject index and the entity links), so it is bounded too. Measured on a
+million synthetic memories (32 people, 900,000 links, 2 cores, encrypted): see the
+People section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -36,19 +42,21 @@ from reverie.core.types import OWNER_SPEAKER
 OWNER_NAMES = frozenset({OWNER_SPEAKER, "me"})  # how the owner appears: never a person
 NOT_PEOPLE = frozenset({"summary"})  # subjects that sit where a name would
 COMPANIONS = 5  # how many of the people seen with someone their page names
+COMPANION_WINDOW = 2000  # their newest memories the companions are counted in
 
 _STATUS_MARKS = ",".join("?" * len(VISIBLE))
-# The memories mentioning one person (params: name, key, *VISIBLE): about them (by the
-# subject index) or linking their entity (by the entity's unique key, then its links).
-# CROSS JOIN keeps SQLite driving from those few rows: left to itself it scans every
-# memory of a status and probes the list (O(store), not O(mentions)).
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+# The memories mentioning one person (params: name, name, *VISIBLE): about them (by the
+# subject index) or linking an entity of that name (entities are few: one pass over
+# them, then their links). CROSS JOIN keeps SQLite driving from those rows: left to
+# itself it walks every memory of a status and probes the list.
 _MENTIONS = (
     "SELECT m.seq, m.id, m.day FROM ("
     " SELECT seq FROM memories WHERE about = ? COLLATE NOCASE"
     " UNION SELECT m2.seq FROM entities e"
     "  JOIN memory_entities me ON me.entity_id = e.id"
     "  JOIN memories m2 ON m2.id = me.memory_id"
-    "  WHERE e.kind = 'person' AND e.key = ?) AS x"
+    "  WHERE e.kind = 'person' AND e.name = ? COLLATE NOCASE) AS x"
     " CROSS JOIN memories m ON m.seq = x.seq"
     f" WHERE m.status IN ({_STATUS_MARKS})"
 )
@@ -74,8 +82,14 @@ class PersonPage:
 
 
 def fold(name: str) -> str:
-    """`name` as a key: case and spacing do not make another person (as entities' keys)."""
+    """`name` as entities' keys fold it: case and spacing ignored."""
     return " ".join(name.lower().split())
+
+
+def key_of(name: str) -> str:
+    """`name` as `person_days` keys it: SQLite's `lower()`, which folds ASCII letters
+    only, as its NOCASE does."""
+    return name.translate(_ASCII_LOWER)
 
 
 def is_person_name(name: str) -> bool:
@@ -90,21 +104,20 @@ def people(ledger: Ledger, text: str = "") -> list[str]:
     wanted = fold(text)
     names: dict[str, str] = {}
     for name in _entity_names(ledger) + _subjects(ledger):
-        key = fold(name)
-        if is_person_name(name) and wanted in key:
-            names.setdefault(key, name)  # the entity's spelling first
-    return [name for key, name in sorted(names.items()) if _mentioned(ledger, name, key)]
+        if is_person_name(name) and wanted in fold(name):
+            names.setdefault(key_of(name), name)  # the entity's spelling first
+    shown = [name for key, name in names.items() if _mentioned(ledger, key)]
+    return sorted(shown, key=lambda name: (fold(name), name))
 
 
 def person_stats(ledger: Ledger, names: Iterable[str]) -> list[Person]:
     """How many memories mention each of `names`, and the first and last day they do."""
     found = []
     for name in names:
-        rows = ledger.query(
-            f"SELECT COUNT(*) AS n, MIN(day) AS first, MAX(day) AS last FROM ({_MENTIONS})",
-            (name, fold(name), *VISIBLE))
-        row = rows[0]
-        found.append(Person(name, int(row["n"]), _day(row["first"]), _day(row["last"])))
+        row = ledger.query(
+            "SELECT SUM(n) AS n, MIN(day) AS first, MAX(day) AS last FROM person_days"
+            " WHERE key = ? AND n > 0", (key_of(name),))[0]
+        found.append(Person(name, int(row["n"] or 0), _day(row["first"]), _day(row["last"])))
     return found
 
 
@@ -121,16 +134,35 @@ def person_page(ledger: Ledger, name: str) -> PersonPage | None:
 
 
 def _companions(ledger: Ledger, name: str) -> tuple[tuple[str, int], ...]:
-    """The people most often linked to the memories that mention `name`."""
+    """The people most often seen in the memories that mention `name` (their newest
+    `COMPANION_WINDOW`): linked to them, or named in their text as written (entity
+    linking is narrow on purpose, so "Maya and I planned Mum's party" links Maya only)."""
+    key = key_of(name)
     rows = ledger.query(
-        f"SELECT e.name, COUNT(*) AS n FROM ({_MENTIONS}) AS x"
-        " CROSS JOIN memory_entities me ON me.memory_id = x.id"
-        " CROSS JOIN entities e ON e.id = me.entity_id"
-        " WHERE e.kind = 'person' AND e.key != ?"
-        " GROUP BY e.id ORDER BY n DESC, e.key LIMIT ?",
-        (name, fold(name), *VISIBLE, fold(name), COMPANIONS + len(OWNER_NAMES)))
-    pairs = [(str(row["name"]), int(row["n"])) for row in rows if is_person_name(row["name"])]
-    return tuple(pairs[:COMPANIONS])
+        f"SELECT x.id, m.text FROM ({_MENTIONS}) AS x CROSS JOIN memories m ON m.seq = x.seq"
+        " ORDER BY x.seq DESC LIMIT ?", (name, name, *VISIBLE, COMPANION_WINDOW))
+    texts = {str(row["id"]): str(row["text"]) for row in rows}
+    seen: dict[str, set[str]] = {memory_id: set() for memory_id in texts}
+    ids = list(texts)
+    for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+        chunk = ids[start:start + 500]
+        linked = ledger.query(
+            "SELECT me.memory_id, e.name FROM memory_entities me JOIN entities e"
+            f" ON e.id = me.entity_id WHERE me.memory_id IN ({','.join('?' * len(chunk))})"
+            " AND e.kind = 'person'", chunk)
+        for row in linked:
+            seen[str(row["memory_id"])].add(str(row["name"]))
+    others = [other for other in people(ledger) if key_of(other) != key]
+    if others:
+        named = re.compile(r"(?<!\w)(" + "|".join(
+            re.escape(other) for other in sorted(others, key=len, reverse=True)) + r")(?!\w)")
+        for memory_id, text in texts.items():
+            seen[memory_id].update(named.findall(text))
+    counts = Counter(key_of(other) for found in seen.values() for other in found)
+    spelling = {key_of(other): other for other in others}
+    ranked = sorted(((spelling[k], n) for k, n in counts.items() if k in spelling),
+                    key=lambda pair: (-pair[1], fold(pair[0])))
+    return tuple(ranked[:COMPANIONS])
 
 
 def _entity_names(ledger: Ledger) -> list[str]:
@@ -150,17 +182,10 @@ def _subjects(ledger: Ledger) -> list[str]:
     return [str(row[0]) for row in rows]
 
 
-def _mentioned(ledger: Ledger, name: str, key: str) -> bool:
-    """True when a memory the timeline shows mentions `name`: two probes, each ending at
-    the first such memory (never counting them all)."""
-    rows = ledger.query(
-        f"SELECT EXISTS (SELECT 1 FROM memories WHERE about = ? COLLATE NOCASE"
-        f"  AND status IN ({_STATUS_MARKS}))"
-        " OR EXISTS (SELECT 1 FROM entities e JOIN memory_entities me ON me.entity_id = e.id"
-        "  JOIN memories m ON m.id = me.memory_id"
-        f"  WHERE e.kind = 'person' AND e.key = ? AND m.status IN ({_STATUS_MARKS}))",
-        (name, *VISIBLE, key, *VISIBLE))
-    return bool(rows[0][0])
+def _mentioned(ledger: Ledger, key: str) -> bool:
+    """True when a memory the timeline shows mentions the person keyed `key`."""
+    rows = ledger.query("SELECT 1 FROM person_days WHERE key = ? AND n > 0 LIMIT 1", (key,))
+    return bool(rows)
 
 
 def _day(value: object) -> date | None:

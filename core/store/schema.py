@@ -11,6 +11,20 @@ from typing import Any
 
 from reverie.core.errors import StoreError
 
+# Every person's mentions per day, from the memories and links as they stand: what the
+# triggers of migration 7 keep up to date (tests compare the two after every kind of edit).
+PERSON_DAYS_BACKFILL = """
+    INSERT INTO person_days (key, day, n)
+        SELECT key, day, COUNT(*) FROM (
+            SELECT lower(about) AS key, day, id FROM memories
+            WHERE status IN ('active', 'superseded')
+            UNION
+            SELECT lower(e.name), m.day, m.id FROM memory_entities me, entities e, memories m
+            WHERE e.id = me.entity_id AND m.id = me.memory_id AND e.kind = 'person'
+              AND m.status IN ('active', 'superseded')
+        ) GROUP BY key, day
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: sources, episodes, memories with provenance, history, stored vectors, the
     # pending-index outbox and the full-text index.
@@ -293,6 +307,73 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE superseded_by IS NOT NULL;
     CREATE INDEX memories_pinned ON memories (day) WHERE pinned = 1;
     CREATE INDEX memories_by_kind_day ON memories (kind, day);
+    """,
+    # 7: people. How many memories mention each person, day by day, kept by triggers
+    # (as day_counts is), so the People screen reads a person's figures from a few
+    # hundred rows at any size instead of every memory that mentions them. A memory
+    # mentions a person when it is about them or links their entity, exactly as the
+    # timeline's person filter reads it: names compared as SQLite's NOCASE compares
+    # them (`lower()`, ASCII), so a memory about Maya that also links Maya counts once.
+    # Keys are `lower(name)`; the owner and `summary` have rows too, and are skipped
+    # when read.
+    """
+    CREATE TABLE person_days (
+        key TEXT NOT NULL,
+        day TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (key, day)
+    ) WITHOUT ROWID;
+    """ + PERSON_DAYS_BACKFILL + """;
+    CREATE TRIGGER memories_people_insert AFTER INSERT ON memories
+    WHEN NEW.status IN ('active', 'superseded') BEGIN
+        INSERT INTO person_days (key, day, n) VALUES (lower(NEW.about), NEW.day, 1)
+            ON CONFLICT (key, day) DO UPDATE SET n = n + 1;
+        INSERT INTO person_days (key, day, n)
+            SELECT lower(e.name), NEW.day, 1 FROM memory_entities me, entities e
+            WHERE me.memory_id = NEW.id AND e.id = me.entity_id AND e.kind = 'person'
+              AND lower(e.name) != lower(NEW.about)
+            ON CONFLICT (key, day) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER memories_people_delete AFTER DELETE ON memories
+    WHEN OLD.status IN ('active', 'superseded') BEGIN
+        UPDATE person_days SET n = n - 1 WHERE key = lower(OLD.about) AND day = OLD.day;
+        UPDATE person_days SET n = n - 1 WHERE day = OLD.day AND key IN (
+            SELECT lower(e.name) FROM memory_entities me, entities e
+            WHERE me.memory_id = OLD.id AND e.id = me.entity_id AND e.kind = 'person'
+              AND lower(e.name) != lower(OLD.about));
+    END;
+    CREATE TRIGGER memories_people_update AFTER UPDATE OF about, status, day ON memories
+    BEGIN
+        UPDATE person_days SET n = n - 1 WHERE key = lower(OLD.about) AND day = OLD.day
+            AND OLD.status IN ('active', 'superseded');
+        UPDATE person_days SET n = n - 1 WHERE day = OLD.day
+            AND OLD.status IN ('active', 'superseded') AND key IN (
+            SELECT lower(e.name) FROM memory_entities me, entities e
+            WHERE me.memory_id = OLD.id AND e.id = me.entity_id AND e.kind = 'person'
+              AND lower(e.name) != lower(OLD.about));
+        INSERT INTO person_days (key, day, n)
+            SELECT lower(NEW.about), NEW.day, 1 WHERE NEW.status IN ('active', 'superseded')
+            ON CONFLICT (key, day) DO UPDATE SET n = n + 1;
+        INSERT INTO person_days (key, day, n)
+            SELECT lower(e.name), NEW.day, 1 FROM memory_entities me, entities e
+            WHERE me.memory_id = NEW.id AND e.id = me.entity_id AND e.kind = 'person'
+              AND lower(e.name) != lower(NEW.about)
+              AND NEW.status IN ('active', 'superseded')
+            ON CONFLICT (key, day) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER memory_entities_people_insert AFTER INSERT ON memory_entities BEGIN
+        INSERT INTO person_days (key, day, n)
+            SELECT lower(e.name), m.day, 1 FROM memories m, entities e
+            WHERE m.id = NEW.memory_id AND e.id = NEW.entity_id AND e.kind = 'person'
+              AND m.status IN ('active', 'superseded') AND lower(e.name) != lower(m.about)
+            ON CONFLICT (key, day) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER memory_entities_people_delete AFTER DELETE ON memory_entities BEGIN
+        UPDATE person_days SET n = n - 1 WHERE (key, day) IN (
+            SELECT lower(e.name), m.day FROM memories m, entities e
+            WHERE m.id = OLD.memory_id AND e.id = OLD.entity_id AND e.kind = 'person'
+              AND m.status IN ('active', 'superseded') AND lower(e.name) != lower(m.about));
+    END;
     """,
 )
 
