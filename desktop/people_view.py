@@ -400,8 +400,15 @@ def _people_table(model: PeopleModel, parent: QWidget) -> QTableView:
     view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 10)
     header = view.horizontalHeader()
     header.setSectionResizeMode(PeopleColumn.NAME, QHeaderView.ResizeMode.Stretch)
-    for column in (PeopleColumn.MEMORIES, PeopleColumn.FIRST, PeopleColumn.LAST):
-        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    # Rows arrive a page at a time, so the columns are sized for what they can hold,
+    # not for the rows read so far.
+    metrics = view.fontMetrics()
+    widths = {PeopleColumn.MEMORIES: metrics.horizontalAdvance("Memories") + 16,
+              PeopleColumn.FIRST: metrics.horizontalAdvance("28 Sep 2026") + 18,
+              PeopleColumn.LAST: metrics.horizontalAdvance("28 Sep 2026") + 18}
+    for column, width in widths.items():
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+        view.setColumnWidth(column, width)
     header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
     header.setHighlightSections(False)
     return view
