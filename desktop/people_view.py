@@ -254,10 +254,10 @@ class PeoplePane(QWidget):
         self.count.setWordWrap(True)
         if self.model.canFetchMore():
             self.model.fetchMore()  # the first page, whether or not a view asks
-        if keep and keep not in names:
-            self._show_nobody()
+        if keep and keep not in names and not self.search.text().strip():
+            self._show_nobody(gone(keep))
         elif keep:
-            self.show_person(keep)  # its figures may have changed
+            self.show_person(keep)  # its figures may have changed (a search keeps it)
 
     def _read_rows(self, names: list[str]) -> None:
         def work(facade: Reverie, _ctx: JobContext) -> object:
@@ -304,7 +304,7 @@ class PeoplePane(QWidget):
         if read.name != self._person:
             return  # someone else was chosen meanwhile; their read is queued
         if read.page is None:
-            self._show_nobody(f"Nothing about {read.name} is remembered any longer.")
+            self._show_nobody(gone(read.name))
             return
         self.header.setText(header_html(read.page))
         self.header.setAccessibleName(f"Person: {read.name}")
@@ -351,6 +351,11 @@ class PeoplePane(QWidget):
         self.model.set_names([])
         self.timeline.set_facade(None)
         self._show_nobody()
+
+
+def gone(name: str) -> str:
+    """What the page says once nothing shown mentions `name` any longer."""
+    return f"Nothing about {name} is remembered any longer."
 
 
 def people_action(parent: QWidget, tabs: QTabWidget, page: QWidget, pane: PeoplePane) -> QAction:

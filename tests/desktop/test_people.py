@@ -150,6 +150,10 @@ def test_view_people_lists_everyone_but_the_owner_and_search_filters(
     window.people.search.setText("nobody at all")
     qtbot.waitUntil(lambda: window.people.model.names == [], timeout=TIMEOUT_MS)
     assert window.people.model.rowCount() == 0
+    settle(qtbot, window)
+    assert window.people.person == "Jordan"  # a search leaves the page shown
+    window.people.search.clear()
+    qtbot.waitUntil(lambda: names_shown(window) == expected, timeout=TIMEOUT_MS)
 
 
 def test_a_page_shows_the_memories_about_them_and_opens_one_in_the_timeline(
@@ -216,3 +220,24 @@ def test_the_list_and_the_page_refresh_when_the_store_changes(
         window.runner.run(Lane.EDIT, "add", add_newcomer)
     qtbot.waitUntil(lambda: "Zed" in names_shown(window), timeout=TIMEOUT_MS)
     assert window.people.person == "Maya"  # the page shown stays
+
+
+def test_someone_whose_memories_all_went_leaves_the_list_and_their_page(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    open_people(qtbot, window)
+    show_page(qtbot, window, "Friend 03")
+    facade = facade_of(window)
+    (memory_id,) = [row["id"] for row in facade.store.ledger.query(
+        "SELECT id FROM memories WHERE about = 'Friend 03'")]
+
+    def archive(facade: Reverie, _ctx: JobContext) -> object:
+        return MemoryOutcome(facade.memories.archive(memory_id), "archived", memory_id)
+
+    with qtbot.waitSignal(window.runner.changed, timeout=TIMEOUT_MS):
+        window.runner.run(Lane.EDIT, "archive", archive)
+    qtbot.waitUntil(lambda: "Friend 03" not in window.people.model.names, timeout=TIMEOUT_MS)
+    settle(qtbot, window)
+    assert window.people.person == ""
+    assert window.people.page.currentIndex() == 0
+    assert window.people.header.text() == "Nothing about Friend 03 is remembered any longer."
