@@ -58,6 +58,7 @@ from reverie.desktop.single_instance import (
     instance_key,
     server_name,
 )
+from reverie.desktop.theme import apply_theme
 from reverie.desktop.tray import Tray
 
 log = logging.getLogger("reverie.desktop")
@@ -212,6 +213,7 @@ def create_application() -> QApplication:
     app.setOrganizationName(APP_NAME)
     app.setOrganizationDomain("reverie.local")
     app.setStyle("Fusion")
+    apply_theme(app)  # light or dark, as the system is (REVERIE_THEME overrides)
     # Matches the menu entry's reverie.desktop, so that Wayland shells find its icon.
     app.setDesktopFileName("reverie")
     app.setWindowIcon(app_icon())

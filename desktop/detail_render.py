@@ -15,9 +15,8 @@ from datetime import datetime
 from reverie.core.store.memory_detail import ChainLink, MemoryDetail, Provenance
 from reverie.core.types import Actor, HistoryEntry
 from reverie.desktop.labels import short_date, speaker_name
+from reverie.desktop.theme import tone
 
-MUTED = "color: palette(placeholder-text)"
-HIGHLIGHT = "background-color: #f6d86b; color: #1d1d1d"
 ACTORS = {Actor.USER: "you", Actor.EXTRACTOR: "Reverie, reading", Actor.CONSOLIDATOR:
           "Reverie, consolidating", Actor.IMPORT: "an import"}
 STATUS_WORDS = {"active": "", "superseded": "no longer true", "archived": "archived",
@@ -50,7 +49,7 @@ def detail_html(detail: MemoryDetail, history: Sequence[HistoryEntry]) -> str:
     head = html.escape(detail.kind.capitalize())
     flags = " · ".join(badges(detail))
     parts = [
-        f"<p style='{MUTED}'>{head}{' · ' + html.escape(flags) if flags else ''}</p>",
+        f"<p style='{_muted()}'>{head}{' · ' + html.escape(flags) if flags else ''}</p>",
         f"<p style='font-size: large'>{html.escape(detail.text)}</p>",
         _facts_table(detail),
     ]
@@ -58,7 +57,7 @@ def detail_html(detail: MemoryDetail, history: Sequence[HistoryEntry]) -> str:
         parts.append("<h4>Where it came from</h4>")
         parts.extend(provenance_html(n, p) for n, p in enumerate(detail.sources))
     elif detail.kind != "summary":
-        parts.append(f"<p style='{MUTED}'>You wrote this yourself; it cites no source.</p>")
+        parts.append(f"<p style='{_muted()}'>You wrote this yourself; it cites no source.</p>")
     if detail.chain:
         parts.append("<h4>What it replaced, and what replaced it</h4>")
         parts.append("".join(_chain_line(link) for link in detail.chain))
@@ -82,7 +81,7 @@ def _facts_table(detail: MemoryDetail) -> str:
     if detail.time_note:
         rows.append(("Time worked out from", detail.time_note))
     cells = "".join(
-        f"<tr><td style='{MUTED}; padding-right: 12px'>{html.escape(name)}</td>"
+        f"<tr><td style='{_muted()}; padding-right: 12px'>{html.escape(name)}</td>"
         f"<td>{html.escape(value)}</td></tr>" for name, value in rows)
     return f"<table cellspacing='0' cellpadding='1'>{cells}</table>"
 
@@ -93,7 +92,7 @@ def provenance_html(number: int, source: Provenance) -> str:
     where = f"{excerpt.source} #{excerpt.ref} · {when_text(excerpt.time)}"
     opener = (f" · <a href='source:{number}'>Open source</a>" if source.path is not None
               else "")
-    return (f"<p style='{MUTED}'>From {html.escape(where)}{opener}</p>"
+    return (f"<p style='{_muted()}'>From {html.escape(where)}{opener}</p>"
             f"<blockquote><b>{html.escape(speaker_name(excerpt.speaker))}:</b> "
             f"{highlighted(excerpt.text, source.span)}</blockquote>")
 
@@ -109,7 +108,7 @@ def highlighted(text: str, span: tuple[int, int] | None) -> str:
     before = html.escape(text[:max(start, 0)])
     marked = html.escape(text[max(start, 0):max(end, 0)])
     after = html.escape(text[max(end, 0):])
-    body = (before + (f"<span style='{HIGHLIGHT}'>{marked}</span>" if marked else "") + after)
+    body = (before + (f"<span style='{_highlight()}'>{marked}</span>" if marked else "") + after)
     return ("…" if cut_from else "") + body.replace("\n", "<br>")
 
 
@@ -118,21 +117,22 @@ def _chain_line(link: ChainLink) -> str:
         f" – {short_date(link.valid_to)}" if link.valid_to is not None else "")
     return (f"<p>{html.escape(link.relation.capitalize())}: "
             f"<a href='memory:{html.escape(link.id)}'>{html.escape(link.text)}</a>"
-            f" <span style='{MUTED}'>({html.escape(span)}, {html.escape(link.status)})</span></p>")
+            f" <span style='{_muted()}'>({html.escape(span)}, {html.escape(link.status)})"
+            "</span></p>")
 
 
 def history_html(history: Sequence[HistoryEntry]) -> str:
     """Newest change first, each with who made it, what it changed and an Undo link."""
     if not history:
-        return f"<p style='{MUTED}'>No recorded changes.</p>"
+        return f"<p style='{_muted()}'>No recorded changes.</p>"
     lines = []
     for entry in history:
         who = ACTORS.get(entry.actor, entry.actor.value)
         what = change_text(entry.action, entry.before, entry.after)
-        undo = (f" <span style='{MUTED}'>(undone)</span>" if entry.undone_by
+        undo = (f" <span style='{_muted()}'>(undone)</span>" if entry.undone_by
                 else f" · <a href='undo:{entry.seq}'>Undo</a>" if entry.action != "created"
                 else "")
-        lines.append(f"<p><span style='{MUTED}'>{html.escape(local_text(entry.at))}</span>"
+        lines.append(f"<p><span style='{_muted()}'>{html.escape(local_text(entry.at))}</span>"
                      f" {html.escape(entry.action.capitalize())} by {html.escape(who)}"
                      f"{': ' + what if what else ''}{undo}</p>")
     return "".join(lines)
@@ -160,3 +160,12 @@ def _short(value: object) -> str:
         except ValueError:
             pass
     return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _muted() -> str:
+    return f"color: {tone('muted')}"
+
+
+def _highlight() -> str:
+    """The marked span: a soft yellow (light) or deep amber (dark) behind the text."""
+    return f"background-color: {tone('highlight')}; color: {tone('highlight-text')}"

@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         self.opening_label = QLabel("Opening your memories…")
         self.opening_label.setAccessibleName("Opening")
         self.opening_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.opening_label.setStyleSheet("color: #6b6b6b; font-size: 15pt")
+        self.opening_label.setStyleSheet("color: palette(placeholder-text); font-size: 15pt")
 
         self._build_pages()
         self.setStyleSheet("QLabel#paneTitle { font-weight: 600; padding: 2px 0; }")

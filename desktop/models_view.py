@@ -36,10 +36,9 @@ from reverie.core.service import Reverie
 from reverie.desktop import models_work
 from reverie.desktop.jobs import JobBusy, JobContext, JobRunner, Lane
 from reverie.desktop.models_work import ModelsSnapshot
+from reverie.desktop.theme import qss
 from reverie.models.registry import EMBEDDER, MINILM_ID, ROLES, ModelEntry, ModelRegistry
 
-MUTED = "color: #6b6b6b"
-PROBLEM = "color: #a33a2a"
 ROLE_LABELS = {"chat": "&Chat", "extraction": "&Extraction",
                "consolidation": "C&onsolidation", EMBEDDER: "E&mbedder (search)"}
 MINILM_LABEL = "all-MiniLM-L6-v2 int8 (bundled)"
@@ -124,7 +123,7 @@ class ModelsDialog(QDialog):
         self.remove_button.setEnabled(False)
         self.remove_button.clicked.connect(self.remove_selected)
         self.ram_label = QLabel(self)
-        self.ram_label.setStyleSheet(MUTED)
+        self.ram_label.setStyleSheet(qss("muted"))
         self.role_boxes = {role: self._role_box(role) for role in (*ROLES, EMBEDDER)}
         self.search_label = QLabel(self)
         self.search_label.setAccessibleName("Search")
@@ -331,5 +330,5 @@ class ModelsDialog(QDialog):
             self.progress.setRange(0, 0)  # busy until the first report
 
     def _say(self, text: str, *, problem: bool = False) -> None:
-        self.message.setStyleSheet(PROBLEM if problem else MUTED)
+        self.message.setStyleSheet(qss("problem" if problem else "muted"))
         self.message.setText(text)

@@ -49,6 +49,7 @@ from reverie.desktop.sources_model import (
     StatusRole,
     display_path,
 )
+from reverie.desktop.theme import qss
 
 EXPORT_FILTER = (
     "Chat and mail exports (*.json *.jsonl *.txt *.log *.mbox *.ics);;All files (*)"
@@ -190,7 +191,7 @@ class SourcesPane(QWidget):
         self.note = QLabel(
             "Reverie reads these while it runs and keeps up with every change.", self)
         self.note.setAccessibleName("About sources")
-        self.note.setStyleSheet("color: #6b6b6b")
+        self.note.setStyleSheet(qss("muted"))
         self.note.setWordWrap(True)
         self.view = self._build_view()
         self.hint = QLabel(EMPTY_HINT, self)
@@ -199,7 +200,7 @@ class SourcesPane(QWidget):
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet(
             "QLabel { background: palette(base); border: 1px solid palette(mid);"
-            " color: #6b6b6b; padding: 16px; }"
+            " color: palette(placeholder-text); padding: 16px; }"
         )
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.view)
@@ -333,7 +334,7 @@ class SourcesPane(QWidget):
 
     def set_capture_problem(self, message: str) -> None:
         """Say that live watching is off (capture could not start)."""
-        self.note.setStyleSheet("color: #a33a2a")
+        self.note.setStyleSheet(qss("problem"))
         self.note.setText(f"Watching is off: {message}")
 
     # --- actions --------------------------------------------------------------------

@@ -1,135 +1,110 @@
-"""The timeline as a lazily fetching tree: days newest first, each day's items below it.
+"""The timeline as a lazily fetching tree, newest first, at a zoom and through a filter.
 
-Top-level rows are days, read from the facade a page at a time as the view scrolls
-(`canFetchMore`/`fetchMore` on the root). A day's items are read when the view expands
-it (`canFetchMore`/`fetchMore` on the day). `refresh(changes)` brings the loaded part up
-to date after a job changed the store, inserting and updating rows instead of resetting.
+At day zoom the top rows are days, read a page at a time as the view scrolls
+(`canFetchMore`/`fetchMore` on the root). At week, month or year zoom the top rows are
+periods holding their days; every day and its count is known at once (`day_counts` holds
+one small row per day, a few thousand for ten years). A day's items are read when the
+view opens it. A filter (`apply_filter`) comes with every matching day, read off the main
+thread by `TimelineBrowser`. `refresh(changes)` brings the loaded part up to date after a
+job changed the store, inserting and updating rows instead of resetting.
 
 Reads happen synchronously on the main thread in `fetchMore` and `refresh`: a page of
-days or the items of one day is an indexed SQLite read of a few milliseconds (the ledger
-gives each thread its own read connection, and WAL keeps reads off the writer's lock).
-Anything slow (search, import, the model) goes through `reverie.desktop.jobs`.
+days, all day counts, or the items of one day is an indexed SQLite read of milliseconds
+(the ledger gives each thread its own read connection, and WAL keeps reads off the
+writer's lock). Anything slow (filtered reads, import, the model) goes through jobs.
 """
 
 from __future__ import annotations
 
-import html
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 
-from PySide6.QtCore import (
-    QAbstractItemModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QPointF,
-    Qt,
-    Signal,
-)
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap, QPolygonF
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QFont
 
 from reverie.core.service import Reverie
 from reverie.core.store.timeline_filter import TimelineFilter
-from reverie.core.types import Changes, DayCount, ItemKind, TimelineItem
-from reverie.desktop.labels import short_date, speaker_name
+from reverie.core.types import Changes, DayCount, TimelineItem
+from reverie.desktop.timeline_icons import kind_icon
+from reverie.desktop.timeline_nodes import (
+    Day,
+    Node,
+    Period,
+    Zoom,
+    day_label,
+    group,
+    item_label,
+    item_tooltip,
+    period_label,
+)
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 ItemIdRole = Qt.ItemDataRole.UserRole + 1  # str: the episode/memory id ("" for a day)
-KindRole = Qt.ItemDataRole.UserRole + 2  # str: "day" or an ItemKind value
-DayRole = Qt.ItemDataRole.UserRole + 3  # str: the ISO day of the row
+KindRole = Qt.ItemDataRole.UserRole + 2  # str: "day", "period" or an ItemKind value
+DayRole = Qt.ItemDataRole.UserRole + 3  # str: the ISO day of the row (a period's start)
 TextRole = Qt.ItemDataRole.UserRole + 4  # str: the full text ("" for a day)
 
 DAY_KIND = "day"
+PERIOD_KIND = "period"
 DEFAULT_PAGE = 50
+ALL_DAYS = 1_000_000  # more days than any store holds (2,700 years)
 _NO_PARENT = QModelIndex()  # default argument: the root
-_ROOT_ID = 0  # internalId of day rows; item rows carry their day's key instead
-
-
-@dataclass
-class _Day:
-    key: int  # stable across inserts, unlike the row
-    day: str
-    count: int
-    items: list[TimelineItem] | None = None  # None until fetched
-
-
-def day_label(day: str, count: int) -> str:
-    """How a day row reads: "Sat 8 Mar 2026 · 5 items"."""
-    noun = "item" if count == 1 else "items"
-    return f"{short_date(date.fromisoformat(day))} · {count} {noun}"
-
-
-def item_label(item: TimelineItem) -> str:
-    """How an item row reads: time, speaker or memory kind, text on one line."""
-    text = " ".join(item.text.split())
-    if item.kind is ItemKind.EPISODE:
-        return f"{item.time:%H:%M}   {speaker_name(item.label)}: {text}"
-    return f"{item.time:%H:%M}   {item.label} · {text}"
-
-
-def item_tooltip(item: TimelineItem) -> str:
-    """The full text, as rich text so that Qt wraps long lines."""
-    if item.kind is ItemKind.EPISODE:
-        what = speaker_name(item.label)
-    else:
-        what = f"{item.kind.value} ({item.label})"
-    body = html.escape(item.text).replace("\n", "<br>")
-    when = f"{short_date(item.time)}, {item.time:%H:%M}"
-    return f"<p><b>{html.escape(what)}</b> · {when}</p><p>{body}</p>"
+_TOP = 0  # internalId of top rows; other rows carry their container's key
 
 
 class TimelineModel(QAbstractItemModel):
-    """Days and their items from a `Reverie` facade, fetched as the view needs them."""
+    """Periods, days and their items from a `Reverie` facade, fetched as needed."""
 
     loaded = Signal()  # a page of days was read or a refresh ended (even if no row came)
     filter_stale = Signal(object)  # Changes | None: a filtered timeline needs its days again
 
-    _icons: ClassVar[dict[str, QIcon]] = {}
     _fonts: ClassVar[dict[str, QFont]] = {}
 
     def __init__(self, facade: Reverie | None = None, *, page_size: int = DEFAULT_PAGE) -> None:
         super().__init__()
         self._facade = facade
         self._page_size = page_size
-        self._days: list[_Day] = []
-        self._by_key: dict[int, _Day] = {}
-        self._row_of: dict[int, int] = {}
+        self._top: list[Node] = []
+        self._by_key: dict[int, Node] = {}
+        self._row_of: dict[int, int] = {}  # a node's row inside its container
         self._keys = itertools.count(1)
         self._exhausted = facade is None
         self._changing = 0
         self._filter = TimelineFilter()
+        self._zoom = Zoom.DAY
 
-    # --- the facade -----------------------------------------------------------------
+    # --- what is shown --------------------------------------------------------------
 
     def set_facade(self, facade: Reverie | None) -> None:
         """Show the timeline of `facade` (or nothing), unfiltered, from the first page."""
-        with self._changing_rows():
-            self.beginResetModel()
-            self._facade = facade
-            self._filter = TimelineFilter()
-            self._days, self._by_key, self._row_of = [], {}, {}
-            self._exhausted = facade is None
-            self.endResetModel()
+        self._facade = facade
+        self._filter = TimelineFilter()
+        self._rebuild(self._unfiltered_days())
 
     def apply_filter(self, flt: TimelineFilter, days: list[DayCount] | None = None) -> None:
         """Show only what `flt` keeps: `days` are every day it matches (read off the main
-        thread, `Reverie.timeline_filtered_days`). The default filter goes back to paging
-        through all days."""
+        thread, `Reverie.timeline_filtered_days`). The default filter needs none."""
         if not flt.is_default and days is None:
             raise ValueError("a filtered timeline needs its days")
-        with self._changing_rows():  # no fetch while views and testers hear the reset
-            self.beginResetModel()
-            self._filter = flt
-            self._days, self._by_key, self._row_of = [], {}, {}
-            for entry in days or []:
-                self._append_day(entry)
-            self._exhausted = self._facade is None or not flt.is_default
-            self.endResetModel()
-        self.loaded.emit()
+        self._filter = flt
+        self._rebuild(days if not flt.is_default else self._unfiltered_days())
+
+    def set_zoom(self, zoom: Zoom) -> None:
+        """Show days (paged), or weeks, months or years holding their days."""
+        if zoom is self._zoom:
+            return
+        days = self._known_days() if not self._filter.is_default else None
+        self._zoom = zoom
+        self._rebuild(days if days is not None else self._unfiltered_days())
+
+    @property
+    def zoom(self) -> Zoom:
+        """How much time a top row spans."""
+        return self._zoom
 
     @property
     def filter(self) -> TimelineFilter:
@@ -138,19 +113,18 @@ class TimelineModel(QAbstractItemModel):
 
     @property
     def matches(self) -> int:
-        """How many items the filtered timeline holds (all loaded days: a filter reads
-        every matching day at once)."""
-        return sum(day.count for day in self._days)
+        """How many items the known days hold (every day, once filtered or zoomed out)."""
+        return sum(day.count for day in self._each_day())
 
     @property
     def is_empty(self) -> bool:
         """True when the store is open and holds nothing to show."""
-        return self._facade is not None and self._exhausted and not self._days
+        return self._facade is not None and self._exhausted and not self._top
 
     @property
     def loaded_days(self) -> list[str]:
-        """The ISO days fetched so far, newest first."""
-        return [d.day for d in self._days]
+        """The ISO days known so far, newest first."""
+        return [day.day for day in self._each_day()]
 
     @property
     def facade(self) -> Reverie | None:
@@ -163,7 +137,8 @@ class TimelineModel(QAbstractItemModel):
         read as needed, each an indexed read of milliseconds."""
         parent = self.day_index(day)
         while not parent.isValid() and self.canFetchMore(QModelIndex()):
-            if self._days and self._days[-1].day < day:
+            known = self._top[-1].start if self._top else None
+            if known is not None and known < day:
                 break  # days come newest first: it would have been loaded already
             self.fetchMore(QModelIndex())
             parent = self.day_index(day)
@@ -171,17 +146,18 @@ class TimelineModel(QAbstractItemModel):
             return parent
         if self.canFetchMore(parent):
             self.fetchMore(parent)
-        entry = self._days[parent.row()]
-        for row, item in enumerate(entry.items or []):
+        node = self._node(parent)
+        assert isinstance(node, Day)
+        for row, item in enumerate(node.items or []):
             if item.id == item_id:
                 return self.index(row, 0, parent)
         return parent
 
     def day_index(self, day: str) -> QModelIndex:
-        """The index of a loaded day row (invalid if not loaded)."""
-        for row, entry in enumerate(self._days):
-            if entry.day == day:
-                return self.index(row, 0)
+        """The index of a known day row (invalid if not known yet)."""
+        for node in self._each_day():
+            if node.day == day:
+                return self._index_of(node)
         return QModelIndex()
 
     # --- structure ------------------------------------------------------------------
@@ -191,29 +167,27 @@ class TimelineModel(QAbstractItemModel):
         if not self.hasIndex(row, column, parent):
             return QModelIndex()
         if not parent.isValid():
-            return self.createIndex(row, column, _ROOT_ID)
-        day = self._day_at(parent)
-        if day is None:
-            return QModelIndex()
-        return self.createIndex(row, column, day.key)
+            return self.createIndex(row, column, _TOP)
+        node = self._node(parent)
+        return QModelIndex() if node is None else self.createIndex(row, column, node.key)
 
     def parent(self, index: ModelIndex = _NO_PARENT) -> QModelIndex:  # type: ignore[override]
-        """Items have their day as parent; days have the root."""
-        if not index.isValid() or index.internalId() == _ROOT_ID:
+        """Items have their day as parent, days their period (or the root)."""
+        if not index.isValid() or index.internalId() == _TOP:
             return QModelIndex()
-        key = index.internalId()
-        return self.createIndex(self._row_of[key], 0, _ROOT_ID)
+        owner = self._by_key.get(index.internalId())
+        return QModelIndex() if owner is None else self._index_of(owner)
 
     def rowCount(self, parent: ModelIndex = _NO_PARENT) -> int:
-        """Loaded days under the root, loaded items under a day."""
+        """Top rows under the root, days under a period, read items under a day."""
         if not parent.isValid():
-            return len(self._days)
+            return len(self._top)
         if parent.column() != 0:
             return 0
-        day = self._day_at(parent)
-        if day is None or day.items is None:
-            return 0
-        return len(day.items)
+        node = self._node(parent)
+        if isinstance(node, Period):
+            return len(node.days)
+        return len(node.items or []) if isinstance(node, Day) else 0
 
     def columnCount(self, parent: ModelIndex = _NO_PARENT) -> int:
         """One column: the view elides the text."""
@@ -222,11 +196,13 @@ class TimelineModel(QAbstractItemModel):
     def hasChildren(self, parent: ModelIndex = _NO_PARENT) -> bool:
         """Days always have items (a day exists because something happened on it)."""
         if not parent.isValid():
-            return bool(self._days) or self.canFetchMore(parent)
+            return bool(self._top) or self.canFetchMore(parent)
         if parent.column() != 0:
             return False
-        day = self._day_at(parent)
-        return day is not None and (day.count > 0 or bool(day.items))
+        node = self._node(parent)
+        if isinstance(node, Period):
+            return bool(node.days)
+        return isinstance(node, Day) and (node.count > 0 or bool(node.items))
 
     def canFetchMore(self, parent: ModelIndex) -> bool:
         """More days to page in, or a day whose items are not read yet.
@@ -238,8 +214,8 @@ class TimelineModel(QAbstractItemModel):
             return False
         if not parent.isValid():
             return not self._exhausted
-        day = self._day_at(parent)
-        return day is not None and day.items is None
+        node = self._node(parent)
+        return isinstance(node, Day) and node.items is None
 
     def fetchMore(self, parent: ModelIndex) -> None:
         """Read the next page of days, or a day's items (synchronous: milliseconds)."""
@@ -251,19 +227,19 @@ class TimelineModel(QAbstractItemModel):
     def _fetch(self, parent: ModelIndex) -> None:
         assert self._facade is not None
         if not parent.isValid():
-            page = self._facade.timeline_days(len(self._days), self._page_size)
+            page = self._facade.timeline_days(len(self._top), self._page_size)
             if len(page) < self._page_size:
                 self._exhausted = True
             if page:
-                first = len(self._days)
+                first = len(self._top)
                 self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
                 for entry in page:
-                    self._append_day(entry)
+                    self._insert(self._top, _TOP, len(self._top), self._new_day(entry, _TOP))
                 self.endInsertRows()
             self.loaded.emit()
             return
-        day = self._day_at(parent)
-        assert day is not None
+        day = self._node(parent)
+        assert isinstance(day, Day)
         items = self._facade.timeline_items(day.day, self._filter)
         day.items = []
         if items:
@@ -274,11 +250,11 @@ class TimelineModel(QAbstractItemModel):
     # --- data -----------------------------------------------------------------------
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        """Days and items are selectable; items never have children."""
+        """Every row is selectable; items never have children."""
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if index.internalId() != _ROOT_ID:
+        if self._item(index) is not None:
             flags |= Qt.ItemFlag.ItemNeverHasChildren
         return flags
 
@@ -295,26 +271,33 @@ class TimelineModel(QAbstractItemModel):
         return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        """Labels, tooltips, kind icons and the custom roles for days and items."""
+        """Labels, tooltips, kind icons and the custom roles for every row."""
         if not index.isValid():
             return None
-        if index.internalId() == _ROOT_ID:
-            if not 0 <= index.row() < len(self._days):
-                return None
-            return self._day_data(self._days[index.row()], role)
-        day = self._by_key.get(index.internalId())
-        if day is None or day.items is None or not 0 <= index.row() < len(day.items):
-            return None
-        return self._item_data(day.items[index.row()], role)
+        node = self._node(index)
+        if isinstance(node, Day):
+            return self._day_data(node, role)
+        if isinstance(node, Period):
+            return self._period_data(node, role)
+        item = self._item(index)
+        return None if item is None else self._item_data(item, role)
 
-    def _day_data(self, day: _Day, role: int) -> Any:
+    def _day_data(self, day: Day, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return day_label(day.day, day.count)
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{date.fromisoformat(day.day):%A %d %B %Y}"
         if role == Qt.ItemDataRole.FontRole:
-            return self._day_font()
+            return self._font("day")
         return {KindRole: DAY_KIND, DayRole: day.day, ItemIdRole: "", TextRole: ""}.get(role)
+
+    def _period_data(self, period: Period, role: int) -> Any:
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return period_label(period)
+        if role == Qt.ItemDataRole.FontRole:
+            return self._font("period")
+        return {KindRole: PERIOD_KIND, DayRole: period.start, ItemIdRole: "",
+                TextRole: ""}.get(role)
 
     def _item_data(self, item: TimelineItem, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
@@ -322,7 +305,7 @@ class TimelineModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return item_tooltip(item)
         if role == Qt.ItemDataRole.DecorationRole:
-            return self._icon(item.kind.value)
+            return kind_icon(item.kind.value)
         return {
             ItemIdRole: item.id,
             KindRole: item.kind.value,
@@ -331,31 +314,24 @@ class TimelineModel(QAbstractItemModel):
         }.get(role)
 
     @classmethod
-    def _day_font(cls) -> QFont:
-        font = cls._fonts.get("day")
+    def _font(cls, name: str) -> QFont:
+        font = cls._fonts.get(name)
         if font is None:
             font = QFont()
             font.setBold(True)
-            cls._fonts["day"] = font
+            if name == "period":
+                font.setPointSizeF(font.pointSizeF() * 1.1)
+            cls._fonts[name] = font
         return font
-
-    @classmethod
-    def _icon(cls, kind: str) -> QIcon:
-        """A small painted marker per kind: blue dot (turn), amber diamond (memory)."""
-        icon = cls._icons.get(kind)
-        if icon is None:
-            icon = QIcon(_marker(kind))
-            cls._icons[kind] = icon
-        return icon
 
     # --- refreshing -----------------------------------------------------------------
 
     def refresh(self, changes: Changes | None) -> None:
-        """Bring the loaded rows up to date after `changes` (None: unknown changes).
+        """Bring the known rows up to date after `changes` (None: unknown changes).
 
-        Day counts are re-read for every loaded day; new days inside the loaded range are
+        Day counts are re-read for every known day; new days inside the known range are
         inserted; the items of touched days that were already read are re-read and new
-        items inserted in place, so expanded days and selections survive.
+        items inserted in place, so open days and selections survive.
         """
         if self._facade is None:
             return
@@ -363,20 +339,23 @@ class TimelineModel(QAbstractItemModel):
             self.filter_stale.emit(changes)  # its days are read off the main thread
             return
         touched = None if changes is None else changes.days
+        if self._zoom is not Zoom.DAY:
+            self._merge_all(self._facade.timeline_days(0, ALL_DAYS), touched)
+            return
         extra = self._page_size if touched is None else max(1, len(touched))
-        limit = len(self._days) + extra
+        limit = len(self._top) + extra
         fresh = self._facade.timeline_days(0, limit)
         fresh_exhausted = len(fresh) < limit
         if self._exhausted:
             target = fresh
             self._exhausted = fresh_exhausted
-        elif self._days:
-            boundary = self._days[-1].day
+        elif self._top:
+            boundary = self._top[-1].start
             target = [entry for entry in fresh if entry.day >= boundary]
         else:
             target = []  # nothing read yet: the view's fetchMore will read the first page
         with self._changing_rows():
-            self._merge_days(target, touched)
+            self._merge_days(_TOP, target, touched)
         self.loaded.emit()
 
     def merge_filtered(self, flt: TimelineFilter, days: list[DayCount],
@@ -385,36 +364,68 @@ class TimelineModel(QAbstractItemModel):
         `filter_stale`); ignored if the filter changed meanwhile."""
         if flt != self._filter or flt.is_default:
             return
+        self._merge_all(days, None if changes is None else changes.days)
+
+    def _merge_all(self, days: list[DayCount], touched: frozenset[str] | None) -> None:
         with self._changing_rows():
-            self._merge_days(days, None if changes is None else changes.days)
+            if self._zoom is Zoom.DAY:
+                self._merge_days(_TOP, days, touched)
+            else:
+                self._merge_periods(days, touched)
         self.loaded.emit()
 
-    def _merge_days(self, target: list[DayCount], touched: frozenset[str] | None) -> None:
+    def _merge_periods(self, days: list[DayCount], touched: frozenset[str] | None) -> None:
         row = 0
-        for entry in target:
-            while row < len(self._days) and self._days[row].day > entry.day:
-                self._remove_day(row)
-            if row < len(self._days) and self._days[row].day == entry.day:
-                day = self._days[row]
-                recount = day.count != entry.count
-                day.count = entry.count
-                if day.items is not None and (recount or touched is None or day.day in touched):
-                    self._reload_items(row, day)
-                if recount:
+        for start, label, period_days in group(days, self._zoom):
+            while row < len(self._top) and self._top[row].start > start:
+                self._remove(_TOP, row)
+            if row < len(self._top) and self._top[row].start == start:
+                period = self._top[row]
+                assert isinstance(period, Period)
+                self._merge_days(period.key, period_days, touched)
+                count = sum(entry.count for entry in period_days)
+                if count != period.count:
+                    period.count = count
                     index = self.index(row, 0)
                     self.dataChanged.emit(index, index)
             else:
                 self.beginInsertRows(QModelIndex(), row, row)
-                self._insert_day(row, entry)
+                self._insert(self._top, _TOP, row, self._new_period(start, label, period_days))
                 self.endInsertRows()
             row += 1
-        while row < len(self._days):
-            self._remove_day(row)
+        while row < len(self._top):
+            self._remove(_TOP, row)
 
-    def _reload_items(self, row: int, day: _Day) -> None:
+    def _merge_days(self, owner: int, target: list[DayCount],
+                    touched: frozenset[str] | None) -> None:
+        container = self._container(owner)
+        parent = self._parent_of_container(owner)
+        row = 0
+        for entry in target:
+            while row < len(container) and container[row].start > entry.day:
+                self._remove(owner, row)
+            if row < len(container) and container[row].start == entry.day:
+                day = container[row]
+                assert isinstance(day, Day)
+                recount = day.count != entry.count
+                day.count = entry.count
+                if day.items is not None and (recount or touched is None or day.day in touched):
+                    self._reload_items(day)
+                if recount:
+                    index = self.index(row, 0, parent)
+                    self.dataChanged.emit(index, index)
+            else:
+                self.beginInsertRows(parent, row, row)
+                self._insert(container, owner, row, self._new_day(entry, owner))
+                self.endInsertRows()
+            row += 1
+        while row < len(container):
+            self._remove(owner, row)
+
+    def _reload_items(self, day: Day) -> None:
         assert self._facade is not None
         assert day.items is not None
-        parent = self.index(row, 0)
+        parent = self._index_of(day)
         old, new = day.items, self._facade.timeline_items(day.day, self._filter)
         new_ids = [item.id for item in new]
         old_ids = [item.id for item in old]
@@ -443,6 +454,31 @@ class TimelineModel(QAbstractItemModel):
 
     # --- bookkeeping ----------------------------------------------------------------
 
+    def _unfiltered_days(self) -> list[DayCount] | None:
+        """Every day at a zoomed-out view; None (paging) at day zoom."""
+        if self._facade is None or self._zoom is Zoom.DAY:
+            return None
+        return self._facade.timeline_days(0, ALL_DAYS)
+
+    def _known_days(self) -> list[DayCount]:
+        return [DayCount(day.day, day.count) for day in self._each_day()]
+
+    def _rebuild(self, days: list[DayCount] | None) -> None:
+        """Reset to `days` (None: page them in at day zoom)."""
+        with self._changing_rows():  # no fetch while views and testers hear the reset
+            self.beginResetModel()
+            self._top, self._by_key, self._row_of = [], {}, {}
+            if self._zoom is Zoom.DAY:
+                for entry in days or []:
+                    self._insert(self._top, _TOP, len(self._top), self._new_day(entry, _TOP))
+            else:
+                for start, label, period_days in group(days or [], self._zoom):
+                    period = self._new_period(start, label, period_days)
+                    self._insert(self._top, _TOP, len(self._top), period)
+            self._exhausted = self._facade is None or days is not None
+            self.endResetModel()
+        self.loaded.emit()
+
     @contextmanager
     def _changing_rows(self) -> Iterator[None]:
         self._changing += 1
@@ -451,56 +487,71 @@ class TimelineModel(QAbstractItemModel):
         finally:
             self._changing -= 1
 
-    def _day_at(self, index: ModelIndex) -> _Day | None:
-        if index.internalId() != _ROOT_ID or not 0 <= index.row() < len(self._days):
-            return None
-        return self._days[index.row()]
+    def _each_day(self) -> Iterator[Day]:
+        for node in self._top:
+            if isinstance(node, Day):
+                yield node
+            else:
+                yield from node.days
 
-    def _append_day(self, entry: DayCount) -> None:
-        self._insert_day(len(self._days), entry)
+    def _node(self, index: ModelIndex) -> Node | None:
+        """The day or period row at `index` (None for an item row)."""
+        if index.internalId() == _TOP:
+            return self._top[index.row()] if 0 <= index.row() < len(self._top) else None
+        owner = self._by_key.get(index.internalId())
+        if isinstance(owner, Period) and 0 <= index.row() < len(owner.days):
+            return owner.days[index.row()]
+        return None
 
-    def _insert_day(self, row: int, entry: DayCount) -> None:
-        day = _Day(next(self._keys), entry.day, entry.count)
-        self._days.insert(row, day)
+    def _item(self, index: ModelIndex) -> TimelineItem | None:
+        owner = self._by_key.get(index.internalId()) if index.internalId() != _TOP else None
+        if isinstance(owner, Day) and owner.items is not None and (
+                0 <= index.row() < len(owner.items)):
+            return owner.items[index.row()]
+        return None
+
+    def _index_of(self, node: Node) -> QModelIndex:
+        return self.createIndex(self._row_of[node.key], 0, node.owner)
+
+    def _container(self, owner: int) -> list[Node]:
+        if owner == _TOP:
+            return self._top
+        period = self._by_key[owner]
+        assert isinstance(period, Period)
+        return period.days  # type: ignore[return-value]
+
+    def _parent_of_container(self, owner: int) -> QModelIndex:
+        return QModelIndex() if owner == _TOP else self._index_of(self._by_key[owner])
+
+    def _new_day(self, entry: DayCount, owner: int) -> Day:
+        day = Day(next(self._keys), entry.day, entry.count, owner=owner)
         self._by_key[day.key] = day
-        self._renumber(row)
+        return day
 
-    def _remove_day(self, row: int) -> None:
-        self.beginRemoveRows(QModelIndex(), row, row)
-        day = self._days.pop(row)
-        del self._by_key[day.key]
-        del self._row_of[day.key]
-        self._renumber(row)
+    def _new_period(self, start: str, label: str, days: list[DayCount]) -> Period:
+        period = Period(next(self._keys), start, label, sum(d.count for d in days))
+        self._by_key[period.key] = period
+        for entry in days:
+            self._insert(period.days, period.key, len(period.days),  # type: ignore[arg-type]
+                         self._new_day(entry, period.key))
+        return period
+
+    def _insert(self, container: list[Node], owner: int, row: int, node: Node) -> None:
+        node.owner = owner
+        container.insert(row, node)
+        self._renumber(container, row)
+
+    def _remove(self, owner: int, row: int) -> None:
+        container = self._container(owner)
+        self.beginRemoveRows(self._parent_of_container(owner), row, row)
+        node = container.pop(row)
+        gone = [node, *(node.days if isinstance(node, Period) else [])]
+        for each in gone:
+            self._by_key.pop(each.key, None)
+            self._row_of.pop(each.key, None)
+        self._renumber(container, row)
         self.endRemoveRows()
 
-    def _renumber(self, start: int) -> None:
-        for row in range(start, len(self._days)):
-            self._row_of[self._days[row].key] = row
-
-
-def _marker(kind: str, size: int = 16) -> QPixmap:
-    pixmap = QPixmap(size, size)
-    pixmap.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(pixmap)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    middle = size / 2
-    # A white rim keeps the marker visible on the selection highlight.
-    painter.setPen(QPen(QColor("white"), 1.5))
-    if kind == ItemKind.EPISODE.value:
-        painter.setBrush(QColor("#4a7fc1"))
-        painter.drawEllipse(QPointF(middle, middle), size * 0.3, size * 0.3)
-    else:
-        painter.setBrush(QColor("#d08c1f" if kind == ItemKind.MEMORY.value else "#3f9a5a"))
-        r = size * 0.36
-        painter.drawPolygon(
-            QPolygonF(
-                [
-                    QPointF(middle, middle - r),
-                    QPointF(middle + r, middle),
-                    QPointF(middle, middle + r),
-                    QPointF(middle - r, middle),
-                ]
-            )
-        )
-    painter.end()
-    return pixmap
+    def _renumber(self, container: list[Node], start: int) -> None:
+        for row in range(start, len(container)):
+            self._row_of[container[row].key] = row

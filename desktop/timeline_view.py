@@ -12,8 +12,10 @@ import html
 from datetime import date
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QSplitter,
@@ -28,9 +30,18 @@ from reverie.core.types import Excerpt, ItemKind
 from reverie.desktop.detail_view import DetailView
 from reverie.desktop.jobs import JobRunner
 from reverie.desktop.labels import plural, short_date, speaker_name
+from reverie.desktop.theme import tone
 from reverie.desktop.timeline_browse import TimelineBrowser
 from reverie.desktop.timeline_filters import FilterBar
-from reverie.desktop.timeline_model import DAY_KIND, ItemIdRole, KindRole, TimelineModel
+from reverie.desktop.timeline_model import (
+    DAY_KIND,
+    PERIOD_KIND,
+    DayRole,
+    ItemIdRole,
+    KindRole,
+    TimelineModel,
+)
+from reverie.desktop.timeline_nodes import Zoom
 
 _EXCERPT_CHARS = 600
 OPEN_MATCHING_DAYS = 5  # a filter opens this many of the newest matching days
@@ -45,7 +56,7 @@ def excerpt_html(excerpts: list[Excerpt], *, quote: bool = True) -> str:
             excerpt.text[: _EXCERPT_CHARS - 1].rstrip() + "…")
         where = f"{excerpt.source} #{excerpt.ref} · {short_date(excerpt.time)}"
         parts.append(
-            f"<p style='color:#6b6b6b'>From {html.escape(where)}</p>"
+            f"<p style='color: {tone('muted')}'>From {html.escape(where)}</p>"
             + (f"<blockquote><b>{html.escape(speaker_name(excerpt.speaker))}:</b> "
                f"{html.escape(text).replace(chr(10), '<br>')}</blockquote>" if quote else "")
         )
@@ -70,6 +81,7 @@ class TimelinePane(QWidget):
         self.browser.applied.connect(self._on_filter_applied)
         self.browser.choices_read.connect(
             lambda found: self.filters.set_choices(found.people, found.sources))
+        self.zoom = self._zoom_control()
         self.matches = QLabel(self)
         self.matches.setAccessibleName("Matches")
         self.matches.setStyleSheet("color: palette(placeholder-text)")
@@ -100,6 +112,7 @@ class TimelinePane(QWidget):
         heading.addWidget(title)
         heading.addStretch(1)
         heading.addWidget(self.matches)
+        heading.addWidget(self.zoom)
         layout.addLayout(heading)
         layout.addWidget(self.filters)
         layout.addWidget(self.split, 1)
@@ -111,6 +124,22 @@ class TimelinePane(QWidget):
             signal.connect(self._update_hint)
         self.view.selectionModel().selectionChanged.connect(self._show_selected)
         self._update_hint()
+
+    def _zoom_control(self) -> QComboBox:
+        """The zoom chooser, and Ctrl+- / Ctrl+= to step it while the pane has focus."""
+        zoom = QComboBox(self)
+        zoom.setAccessibleName("Zoom")
+        zoom.setToolTip("How much time each top row spans (Ctrl+- and Ctrl+= zoom)")
+        for level in Zoom:
+            zoom.addItem(level.value, level.value)
+        zoom.currentIndexChanged.connect(lambda _i: self.set_zoom(Zoom(zoom.currentData())))
+        for keys, step in (("Ctrl+-", 1), ("Ctrl+=", -1)):
+            action = QAction("Zoom out" if step > 0 else "Zoom in", self)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(lambda _checked=False, step=step: self.step_zoom(step))
+            self.addAction(action)
+        return zoom
 
     @property
     def showing_hint(self) -> bool:
@@ -137,11 +166,27 @@ class TimelinePane(QWidget):
     def _on_filter_applied(self, flt: object) -> None:
         """Open the newest matching days, so hits show in their place at once."""
         if isinstance(flt, TimelineFilter) and not flt.is_default:
-            for row in range(min(OPEN_MATCHING_DAYS, self.model.rowCount())):
-                self.view.expand(self.model.index(row, 0))
+            opened = 0
+            for row in range(self.model.rowCount()):
+                top = self.model.index(row, 0)
+                self.view.expand(top)
+                days = ([self.model.index(r, 0, top) for r in range(self.model.rowCount(top))]
+                        if top.data(KindRole) == PERIOD_KIND else [top])
+                for day in days[:OPEN_MATCHING_DAYS - opened]:
+                    self.view.expand(day)
+                    opened += 1
+                if opened >= OPEN_MATCHING_DAYS:
+                    break
         else:
             self.expand_newest()
         self._update_hint()
+
+    def step_zoom(self, step: int) -> None:
+        """Zoom out (+1: days to weeks to months to years) or in (-1)."""
+        levels = list(Zoom)
+        at = levels.index(self.model.zoom) + step
+        if 0 <= at < len(levels):
+            self.set_zoom(levels[at])
 
     def go_to_day(self, day: date) -> bool:
         """Show the day nearest `day` (on or before it) at the top, expanded."""
@@ -156,6 +201,7 @@ class TimelinePane(QWidget):
         index = self.model.locate(near) if near is not None else QModelIndex()
         if not index.isValid():
             return False
+        self._expand_above(index)
         self.view.expand(index)
         self.view.selectionModel().setCurrentIndex(
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
@@ -165,7 +211,7 @@ class TimelinePane(QWidget):
 
     def _show_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
-        if not indexes or indexes[0].data(KindRole) == DAY_KIND:
+        if not indexes or indexes[0].data(KindRole) in (DAY_KIND, PERIOD_KIND):
             self.detail.clear()
             return
         index = indexes[0]
@@ -194,19 +240,45 @@ class TimelinePane(QWidget):
         index = self.model.locate(day, item_id)
         if not index.isValid():
             return False
-        if index.parent().isValid():
-            self.view.expand(index.parent())
+        self._expand_above(index)
         self.view.selectionModel().setCurrentIndex(
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
         return str(index.data(ItemIdRole)) == item_id
 
     def expand_newest(self) -> None:
-        """Expand the newest day (fetching its items) so the pane is not a bare list."""
+        """Open the newest day (and its period) so the pane is not a bare list."""
         if self.model.rowCount() == 0 and self.model.canFetchMore(QModelIndex()):
             self.model.fetchMore(QModelIndex())
-        if self.model.rowCount() > 0:
-            self.view.expand(self.model.index(0, 0))
+        newest = self.model.index(0, 0)
+        while newest.isValid():
+            self.view.expand(newest)
+            if newest.data(KindRole) != PERIOD_KIND:
+                break
+            newest = self.model.index(0, 0, newest)
+
+    def set_zoom(self, zoom: Zoom) -> None:
+        """Show days, or weeks, months or years, keeping the selected day in view."""
+        current = self.view.currentIndex()
+        day = str(current.data(DayRole)) if current.isValid() else ""
+        self.model.set_zoom(zoom)
+        if self.zoom.currentData() != zoom.value:
+            self.zoom.setCurrentIndex(self.zoom.findData(zoom.value))
+        if day and self.model.filter.is_default and zoom is Zoom.DAY:
+            self.go_to_day(date.fromisoformat(day))
+        elif day:
+            index = self.model.day_index(day)
+            if index.isValid():
+                self._expand_above(index)
+                self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtCenter)
+        else:
+            self.expand_newest()
+
+    def _expand_above(self, index: QModelIndex) -> None:
+        parent = index.parent()
+        while parent.isValid():
+            self.view.expand(parent)
+            parent = parent.parent()
 
 
 def _hint_label() -> QLabel:

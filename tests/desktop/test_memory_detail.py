@@ -15,9 +15,9 @@ from pytestqt.qtbot import QtBot
 from reverie.core.compose import open_reverie
 from reverie.core.service import Reverie
 from reverie.core.types import ItemKind, TimelineItem
-from reverie.desktop.detail_render import HIGHLIGHT
 from reverie.desktop.jobs import Lane
 from reverie.desktop.main_window import MainWindow
+from reverie.desktop.theme import tone
 from reverie.desktop.timeline_model import ItemIdRole
 from reverie.models.base import Embedder
 from tests.desktop.conftest import MemoryLLM
@@ -87,7 +87,7 @@ def test_selecting_a_memory_shows_its_fields_and_the_supporting_span(
     # The turn it came from is quoted, with the sentence that supports it marked.
     html = detail.browser.toHtml()
     assert "oat milk" in text.split("Where it came from", 1)[1]
-    assert HIGHLIGHT.split(";")[0].split(":")[1].strip() in html
+    assert f"background-color:{tone('highlight')}" in html.replace(" ", "")
     assert detail.buttons.isVisible()
 
 

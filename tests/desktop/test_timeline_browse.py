@@ -18,6 +18,7 @@ from reverie.core.types import MemoryKind
 from reverie.desktop.jobs import Lane
 from reverie.desktop.main_window import MainWindow
 from reverie.desktop.timeline_model import DayRole, ItemIdRole, KindRole
+from reverie.desktop.timeline_nodes import Zoom
 from reverie.models.base import Embedder
 from tests.desktop.conftest import MemoryLLM, write_chat
 
@@ -168,3 +169,63 @@ def test_a_citation_hidden_by_a_filter_clears_the_filter_to_show_it(
     window.open_item(turn.id)
     assert window.timeline_model.filter.is_default
     assert window.timeline.view.currentIndex().data(ItemIdRole) == turn.id
+
+
+def test_zooming_out_groups_days_into_weeks_months_and_years(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path,
+    bundled_embedder: Embedder, qtmodeltester: ModelTester,
+) -> None:
+    data = tmp_path / "zoom"
+    facade = open_reverie(data, llm=MemoryLLM(), embedder=bundled_embedder)
+    facade.import_file(write_chat(tmp_path / "long.jsonl", days=400), extract=False)
+    facade.close()
+    window = make_window(data_dir=data)
+    pane, model = window.timeline, window.timeline_model
+
+    pane.set_zoom(Zoom.MONTH)
+    assert pane.zoom.currentText() == "Month"
+    months = [str(model.index(row, 0).data()) for row in range(model.rowCount())]
+    assert len(months) == 14  # 1 Jan 2025 .. 4 Feb 2026
+    assert months[0].startswith("February 2026 · 4 days · 8 items")
+    assert months[-1].startswith("January 2025 · 31 days · 62 items")
+    assert model.matches == 800
+    assert pane.view.isExpanded(model.index(0, 0))  # the newest month is open
+    qtmodeltester.check(model)
+
+    pane.step_zoom(1)
+    assert model.zoom is Zoom.YEAR
+    assert [str(model.index(r, 0).data()).split(" · ")[0] for r in range(model.rowCount())] == [
+        "2026", "2025"]
+    pane.step_zoom(-2)
+    assert model.zoom is Zoom.WEEK
+    assert str(model.index(0, 0).data()).startswith("Week of Mon 2 Feb 2026")
+
+    # Going to a date opens its week and selects the day.
+    assert pane.go_to_day(date(2025, 3, 12))
+    current = pane.view.currentIndex()
+    assert current.data(DayRole) == "2025-03-12"
+    assert pane.view.isExpanded(current.parent())
+    qtmodeltester.check(model)
+
+
+def test_a_zoomed_out_timeline_takes_new_days_in_place(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, qtmodeltester: ModelTester,
+) -> None:
+    pane, model = window.timeline, window.timeline_model
+    pane.set_zoom(Zoom.MONTH)
+    qtmodeltester.check(model)
+    before = model.rowCount()
+    later = write_chat(tmp_path / "later.jsonl", days=2, start=datetime(2027, 5, 1, 9, 0))
+    with qtbot.waitSignal(window.runner.changed, timeout=TIMEOUT_MS):
+        window.start_import(str(later))
+    qtbot.waitUntil(lambda: not window.runner.busy(Lane.WORK), timeout=TIMEOUT_MS)
+    assert model.rowCount() == before + 1
+    assert str(model.index(0, 0).data()).startswith("May 2027 · 2 days · ")
+
+    window.timeline.filters.search.setText("garden")
+    settle(qtbot, window)
+    assert [str(model.index(r, 0).data()).split(" · ")[0] for r in range(model.rowCount())] == [
+        "May 2027"]
+    pane.set_zoom(Zoom.DAY)
+    assert model.loaded_days == ["2027-05-02", "2027-05-01"]
+    assert model.rowCount() == 2
