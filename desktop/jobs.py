@@ -178,6 +178,8 @@ class JobRunner(QObject):
         }
         self._running: dict[Lane, Job] = {}
         self._retired: dict[Lane, Job] = {}
+        self._waiting: dict[Lane, list[tuple[str, Callable[[Reverie, JobContext], Any], bool,
+                                             Callable[[Job], None]]]] = {}
         self._lock = threading.Lock()
         self._facade: Reverie | None = None
         self._owns_facade = False
@@ -292,6 +294,23 @@ class JobRunner(QObject):
             # its last signals, and Qt deletes it later (deleteLater on `finished`).
             self._retired[job.lane] = job
             self.busy_changed.emit(job.lane, False)
+            self._start_waiting(job.lane)
+
+    def run_when_free(
+        self, lane: Lane, name: str, work: Callable[[Reverie, JobContext], Any], *,
+        writes: bool = True, then: Callable[[Job], None],
+    ) -> None:
+        """Run `work` in `lane` now, or as soon as the lane's running job ends, then hand
+        the job to `then` (to connect its signals). Jobs waiting for one lane start in
+        the order asked; nothing starts once no facade is open or shut-down began."""
+        self._waiting.setdefault(lane, []).append((name, work, writes, then))
+        self._start_waiting(lane)
+
+    def _start_waiting(self, lane: Lane) -> None:
+        waiting = self._waiting.get(lane, [])
+        while waiting and lane not in self._running and not self._closing and self.facade:
+            name, work, writes, then = waiting.pop(0)
+            then(self.run(lane, name, work, writes=writes))
 
     def shutdown(self) -> None:
         """Cancel running jobs, wait for the workers, close the facade if we own it.

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 from reverie.core.reembed import ReembedReport
 from reverie.core.service import Reverie
 from reverie.desktop import models_work
-from reverie.desktop.jobs import JobBusy, JobContext, JobRunner, Lane
+from reverie.desktop.jobs import Job, JobBusy, JobContext, JobRunner, Lane
 from reverie.desktop.models_work import ModelsSnapshot
 from reverie.desktop.theme import qss
 from reverie.models.registry import EMBEDDER, MINILM_ID, ROLES, ModelEntry, ModelRegistry
@@ -200,11 +200,11 @@ class ModelsDialog(QDialog):
 
     def refresh(self) -> None:
         """Read the models again (a job); the list and choices update when it ends."""
-        try:
-            job = self._runner.run(Lane.STATUS, "read models",
-                                   models_work.read_models(self._registry), writes=False)
-        except JobBusy:
-            return  # a status read is running; the next change refreshes again
+        self._runner.run_when_free(Lane.STATUS, "read models",
+                                   models_work.read_models(self._registry), writes=False,
+                                   then=self._on_read_started)
+
+    def _on_read_started(self, job: Job) -> None:
         job.succeeded.connect(self._show)
         job.failed.connect(lambda message, _is_bug: self._say(message, problem=True))
 

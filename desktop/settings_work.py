@@ -13,38 +13,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QTimer
-
 from reverie.core import privacy
 from reverie.core.config import AppSettings, save_app_settings
 from reverie.core.privacy import KeyMethod, PrivacyRules, Rule
 from reverie.core.service import Reverie
 from reverie.core.store.forget import ForgetPlan
 from reverie.desktop.care_work import CareOutcome
-from reverie.desktop.jobs import Job, JobBusy, JobContext, JobRunner, Lane
+from reverie.desktop.jobs import Job, JobContext, JobRunner, Lane
 from reverie.desktop.labels import plural
 
 log = logging.getLogger("reverie.desktop.settings")
 
-RETRY_MS = 200  # a lane busy with a quick job is free again in a moment
-RETRIES = 50
 
 
 def start_when_free(runner: JobRunner, lane: Lane, name: str, work: Callable[..., Any], *,
-                    writes: bool, then: Callable[[Job], None], tries: int = RETRIES) -> None:
-    """Start a job as soon as `lane` is free (it is busy only with quick jobs here)."""
-    if runner.facade is None:
-        return
-    try:
-        job = runner.run(lane, name, work, writes=writes)
-    except JobBusy:
-        if tries:
-            QTimer.singleShot(RETRY_MS, lambda: start_when_free(
-                runner, lane, name, work, writes=writes, then=then, tries=tries - 1))
-        else:
-            log.warning("%s not started: the %s lane stayed busy", name, lane.value)
-        return
-    then(job)
+                    writes: bool, then: Callable[[Job], None]) -> None:
+    """Start a job as soon as `lane` is free (see `JobRunner.run_when_free`)."""
+    if runner.facade is not None:
+        runner.run_when_free(lane, name, work, writes=writes, then=then)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,8 @@ class TimelineBrowser(QObject):
         self._next: _Read | None = None
         self._wants_choices = False
         model.filter_stale.connect(self._on_stale)
+        # Another view's read may hold the lane: go on when it frees, not only after ours.
+        runner.busy_changed.connect(self._on_lane)
 
     @property
     def reading(self) -> bool:
@@ -73,6 +75,10 @@ class TimelineBrowser(QObject):
         """Read the people and sources to offer (after opening, and after changes)."""
         self._wants_choices = True
         self._pump()
+
+    def _on_lane(self, lane: object, busy: bool) -> None:
+        if lane is Lane.BROWSE and not busy:
+            self._pump()
 
     def _on_stale(self, changes: object) -> None:
         flt = self._model.filter
@@ -100,7 +106,6 @@ class TimelineBrowser(QObject):
             return
         job.failed.connect(lambda text, bug: self.problem.emit(
             "Could not filter the timeline", text, bug))
-        job.finished.connect(self._pump)
 
     def _on_read(self, read: _Read, days: object) -> None:
         assert isinstance(days, list)

@@ -130,6 +130,36 @@ def test_one_job_per_lane_but_lanes_run_side_by_side(qtbot: QtBot, runner: JobRu
     assert not runner.busy(Lane.CHAT)
 
 
+def test_a_job_asked_for_a_busy_lane_starts_when_the_lane_frees(
+    qtbot: QtBot, runner: JobRunner,
+) -> None:
+    release = threading.Event()
+    order: list[str] = []
+
+    def hold(facade: Reverie, ctx: JobContext) -> str:
+        release.wait(TIMEOUT_MS / 1000)
+        order.append("first")
+        return "first"
+
+    def second(facade: Reverie, ctx: JobContext) -> str:
+        order.append("second")
+        return "second"
+
+    runner.run(Lane.STATUS, "hold", hold, writes=False)
+    started: list[Any] = []
+    results: list[object] = []
+
+    def connect(job: Any) -> None:
+        started.append(job)
+        job.succeeded.connect(results.append)
+
+    runner.run_when_free(Lane.STATUS, "second", second, writes=False, then=connect)
+    assert started == []  # waits: the lane is busy
+    release.set()
+    qtbot.waitUntil(lambda: results == ["second"], timeout=TIMEOUT_MS)
+    assert order == ["first", "second"]
+
+
 def test_changes_are_announced_once_and_failures_ask_for_a_look(
     qtbot: QtBot, runner: JobRunner
 ) -> None:
