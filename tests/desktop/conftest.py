@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import shiboken6
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from reverie.core.compose import open_reverie
@@ -148,6 +150,17 @@ def make_window(
     from reverie.desktop.main_window import MainWindow
 
     windows: list[MainWindow] = []
+    closed: list[MainWindow] = []  # windows shut down with their store closed
+
+    def close(window: QWidget) -> None:
+        # pytest-qt closes and deletes every window it was given *before* fixtures are
+        # torn down, and a window's shutdown runs a nested event loop that may delete an
+        # earlier window (deleteLater) under us: so check each one here, while it exists.
+        assert isinstance(window, MainWindow)
+        window.close()
+        window.shutdown()
+        if window.runner.facade is None:
+            closed.append(window)
 
     def make(
         llm: LLM | None = None, data_dir: Path | None = None, *, wait_open: bool = True,
@@ -160,7 +173,7 @@ def make_window(
 
         window = MainWindow(opener, schedule_sleep=schedule_sleep)
         windows.append(window)
-        qtbot.addWidget(window)
+        qtbot.addWidget(window, before_close_func=close)
         window.show()
         if wait_open:
             with qtbot.waitSignal(window.opened, timeout=OPEN_TIMEOUT_MS):
@@ -169,6 +182,6 @@ def make_window(
 
     yield make
     for window in windows:
-        window.close()
-        window.shutdown()
-        assert window.runner.facade is None
+        if shiboken6.isValid(window) and window not in closed:
+            close(window)  # pytest-qt did not close it (it never does on some errors)
+    assert len(closed) == len(windows), "a window's store was still open after closing"
