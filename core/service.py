@@ -32,6 +32,7 @@ from reverie.core.embedding import SwitchableEmbedder
 from reverie.core.errors import BadInput
 from reverie.core.extract.extractor import ExtractionResult, Extractor, QueueStatus
 from reverie.core.jobs import Progress, no_progress
+from reverie.core.merging import Merged, MergeRequest, merge
 from reverie.core.retrieve.options import RetrievalOptions, SearchFilters
 from reverie.core.retrieve.query import QueryPlan
 from reverie.core.retrieve.search import Searcher
@@ -44,7 +45,15 @@ from reverie.core.store.keys import Unlocker
 from reverie.core.store.memory_detail import MemoryDetail, memory_detail
 from reverie.core.store.store import Store
 from reverie.core.store.timeline_filter import TimelineFilter
-from reverie.core.types import Changes, DayCount, Excerpt, Hit, ImportReport, TimelineItem
+from reverie.core.types import (
+    Changes,
+    DayCount,
+    Excerpt,
+    Hit,
+    ImportReport,
+    MemoryKind,
+    TimelineItem,
+)
 from reverie.models.base import LLM, Embedder, RoleModels, TokenCallback
 
 log = logging.getLogger("reverie.service")
@@ -311,6 +320,17 @@ class Reverie:
     def memory_detail(self, memory_id: str) -> MemoryDetail | None:
         """One memory in full: fields, provenance with supporting spans, chain."""
         return memory_detail(self.store.ledger, memory_id)
+
+    def merge_memories(
+        self, keep: str, fold: str, *, text: str, kind: MemoryKind | None = None,
+        when: datetime | None = None, into_new: bool = False,
+    ) -> Merged:
+        """The user merges memory `fold` into `keep` (or both into a new memory), which
+        then holds `text` (and `kind`, `when` if given): one undoable change whose undo
+        brings both back (see `core.merging`). Bad input raises `BadInput`, changing
+        nothing."""
+        request = MergeRequest(keep, fold, text, kind=kind, when=when, into_new=into_new)
+        return merge(self.store, self.embedder, request)
 
     def counts(self) -> dict[str, int]:
         """How many sources, episodes, memories and history entries are stored."""

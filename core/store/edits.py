@@ -17,7 +17,7 @@ from typing import Any
 
 from reverie.core.embedding import pinned
 from reverie.core.errors import BadInput
-from reverie.core.store import records
+from reverie.core.store import batch_effects, records
 from reverie.core.store.records import fts_rowid, now_utc
 from reverie.core.timeutil import day_of, to_ts
 from reverie.core.types import Actor, ItemKind, MemoryStatus
@@ -84,6 +84,11 @@ def record_history(
 def undo(conn: Any, *, batch: str | None = None, change: int | None = None,
          embed: Embed) -> Edited:
     """Revert one history row (`change`) or every row of `batch`, newest first."""
+    if batch is None and change is not None:
+        # A row of a batch with effects (a merge by hand) stands for its whole batch.
+        whole = batch_effects.whole_batch_of(conn, change)
+        if whole is not None:
+            batch, change = whole, None
     rows = _rows_to_undo(conn, batch, change)
     undo_batch = records.new_batch_id()
     label = f"undo of {batch}" if batch else f"undo of change {change}"
@@ -102,6 +107,7 @@ def undo(conn: Any, *, batch: str | None = None, change: int | None = None,
         days.update({day_of(_time(current["valid_from"])), day_of(_time(target["valid_from"]))})
     if batch is not None:
         conn.execute("UPDATE batches SET undone_by = ? WHERE id = ?", (undo_batch, batch))
+        batch_effects.revert(conn, batch, undo_batch, embed)
     ids = tuple(dict.fromkeys(row["memory_id"] for row in rows))
     return Edited(undo_batch, ids, frozenset(days))
 
