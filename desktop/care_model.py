@@ -18,19 +18,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor
 
 from reverie.core.consolidate.journal import ChangeState, Run, RunState
 from reverie.core.extract.extractor import QueueStatus
 from reverie.desktop.labels import plural, short_date
+from reverie.desktop.theme import color
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
 RowRole = Qt.ItemDataRole.UserRole + 1  # the ChangeRow or InboxItem of the row
 
 _NO_PARENT = QModelIndex()
-_MUTED = QColor("#6b6b6b")
-_WARNING = QColor("#8a5a00")
 
 
 @dataclass(frozen=True)
@@ -92,9 +90,9 @@ STATE_HELP = {
     ChangeState.REJECTED: "Rejected: you turned this proposal down; it is not proposed again.",
     ChangeState.UNDONE: "Undone: the memories are back as they were; it is not made again.",
 }
-_STATE_COLOURS = {
-    ChangeState.PROPOSED: _WARNING, ChangeState.SKIPPED: _MUTED,
-    ChangeState.REJECTED: _MUTED, ChangeState.UNDONE: _MUTED, ChangeState.PLANNED: _MUTED,
+_STATE_TONES = {  # theme tones, read when a row is drawn so a scheme change shows
+    ChangeState.PROPOSED: "warning", ChangeState.SKIPPED: "muted",
+    ChangeState.REJECTED: "muted", ChangeState.UNDONE: "muted", ChangeState.PLANNED: "muted",
 }
 REASONS = {"nightly": "Nightly run", "idle": "Run while the computer was idle",
            "missed": "Catch-up run", "manual": "Run you started"}
@@ -254,8 +252,10 @@ class ChangesModel(_KeyedRows):
             return STATE_WORDS.get(change.state, change.state) if state else change.text
         if role == Qt.ItemDataRole.ToolTipRole:
             return STATE_HELP.get(change.state, change.state) if state else change.text
-        return {Qt.ItemDataRole.ForegroundRole: _STATE_COLOURS.get(change.state),
-                RowRole: change}.get(role)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            named = _STATE_TONES.get(change.state)
+            return None if named is None else color(named)
+        return change if role == RowRole else None
 
 
 class InboxModel(_KeyedRows):
@@ -278,7 +278,7 @@ class InboxModel(_KeyedRows):
         if role == Qt.ItemDataRole.ToolTipRole:
             return inbox_tooltip(item)
         if role == Qt.ItemDataRole.ForegroundRole and item.type == "change":
-            return _WARNING
+            return color("warning")
         if role == RowRole:
             return item
         return None

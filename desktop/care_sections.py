@@ -44,9 +44,8 @@ from reverie.desktop.care_model import (
     tally_text,
     when_text,
 )
+from reverie.desktop.theme import use_tone
 
-MUTED = "color: #6b6b6b"
-PROBLEM = "color: #a33a2a"
 NO_RUN = ("No consolidation has run yet. Reverie consolidates at night and when the computer"
           " is idle, never while you chat; Consolidate now runs it at once.")
 EMPTY_INBOX = "Nothing waits for your review."
@@ -79,7 +78,7 @@ class QueueSection(QGroupBox):
             " consolidation.")
         self.activity = QLabel(self)
         self.activity.setAccessibleName("Running now")
-        self.activity.setStyleSheet(MUTED)
+        use_tone(self.activity, "muted")
         self.progress = QProgressBar(self)
         self.progress.setAccessibleName("Memory care progress")
         self.progress.setMaximumWidth(220)
@@ -99,12 +98,12 @@ class QueueSection(QGroupBox):
 
     def show_queue(self, status: QueueStatus) -> None:
         """Show the queue's counts and the model's speed."""
-        self.label.setStyleSheet("")
+        use_tone(self.label, None)
         self.label.setText(queue_text(status))
 
     def show_problem(self, message: str) -> None:
         """Say that the queue could not be read."""
-        self.label.setStyleSheet(PROBLEM)
+        use_tone(self.label, "problem")
         self.label.setText(f"Could not read the queue: {message}")
 
     def show_activity(self, text: str | None, *, working: bool) -> None:
@@ -143,7 +142,7 @@ class RunSection(QGroupBox):
             " history. Waiting for review: what the review inbox holds.")
         self.note = QLabel(SCHEDULE_NOTE.format(next=""), self)
         self.note.setAccessibleName("About consolidation")
-        self.note.setStyleSheet(MUTED)
+        use_tone(self.note, "muted")
         self.note.setWordWrap(True)
         self.view = self._build_view(model)
         self.undo_action = pane_action(
@@ -232,7 +231,7 @@ class InboxSection(QGroupBox):
         note = QLabel("Memories Reverie is unsure of, and changes that touch what you pinned"
                       " or edited. Select several to decide them at once.", self)
         note.setWordWrap(True)
-        note.setStyleSheet(MUTED)
+        use_tone(note, "muted")
         self.view = QListView(self)
         self.view.setAccessibleName("Review inbox items")
         self.view.setModel(model)
@@ -246,8 +245,9 @@ class InboxSection(QGroupBox):
         self.hint = QLabel(EMPTY_INBOX, self)
         self.hint.setAccessibleName("Empty inbox")
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setStyleSheet("QLabel { background: palette(base); color: #6b6b6b;"
-                                " border: 1px solid palette(mid); padding: 16px; }")
+        self.hint.setStyleSheet("QLabel { background: palette(base); border: 1px solid"
+                                " palette(mid); color: palette(placeholder-text);"
+                                " padding: 16px; }")
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.hint)

@@ -47,7 +47,8 @@ from reverie.core.types import Changes
 from reverie.desktop.conversations_view import ConversationList
 from reverie.desktop.jobs import Job, JobContext, JobRunner, Lane
 from reverie.desktop.operations import ChatTurn, answer, confirm_chat
-from reverie.desktop.transcript import ACCENT, ANSWER, MUTED, PROBLEM, Transcript
+from reverie.desktop.theme import use_tone
+from reverie.desktop.transcript import Transcript
 
 log = logging.getLogger("reverie.desktop.chat")
 
@@ -108,7 +109,7 @@ class ChatPanel(QWidget):
         self.transcript.item_clicked.connect(self.citation_opened)
         self.status = QLabel(self)
         self.status.setAccessibleName("Chat status")
-        self.status.setStyleSheet(f"color: {MUTED}")
+        use_tone(self.status, "muted")
 
         self.input = QPlainTextEdit(self)
         self.input.setAccessibleName("Message")
@@ -216,7 +217,7 @@ class ChatPanel(QWidget):
         job.failed.connect(lambda message, _bug: self._on_ended(message, problem=True))
         job.finished.connect(lambda: self._on_finished(turn))
         self.input.clear()
-        self.transcript.add_message("You", text, color=ACCENT)
+        self.transcript.add_message("You", text, color="accent")
         self.transcript.begin_answer()
         self.status.setText("Reverie is thinking…")
         self._update_buttons()
@@ -229,15 +230,15 @@ class ChatPanel(QWidget):
             return
         job = self._runner.run(Lane.CHAT, "memory change", confirm_chat(proposal))
         job.succeeded.connect(lambda result: self.transcript.add_message(
-            "Reverie", str(result[0]), color=ANSWER))
+            "Reverie", str(result[0]), color="answer"))
         job.failed.connect(lambda message, _bug: self.transcript.append_text(
-            message, color=PROBLEM))
+            message, color="problem"))
 
     def decline_proposal(self) -> None:
         """Leave memory as it was."""
         self._proposal = None
         self.confirm_bar.hide()
-        self.transcript.add_message("Reverie", "Left as it was.", color=MUTED)
+        self.transcript.add_message("Reverie", "Left as it was.", color="muted")
 
     def stop(self) -> None:
         """Stop the answer being written (what was written so far stays)."""
@@ -292,14 +293,14 @@ class ChatPanel(QWidget):
             return
         self.transcript.settle_answer(reply.text)
         if not reply.text:
-            self.transcript.append_text("(no answer)", color=MUTED)
+            self.transcript.append_text("(no answer)", color="muted")
         if reply.abstained:
-            self.transcript.add_note(NOTHING_MATCHED, color=MUTED)
+            self.transcript.add_note(NOTHING_MATCHED, color="muted")
             self.status.clear()
             self.answer_finished.emit(reply)
             return
         if not reply.grounded:
-            self.transcript.add_note(NOT_GROUNDED, color=PROBLEM)
+            self.transcript.add_note(NOT_GROUNDED, color="problem")
         self.transcript.add_sources(reply.cited, reply.used)
         self.transcript.add_memories(reply.used, reply.cited)
         self.status.clear()
@@ -307,7 +308,7 @@ class ChatPanel(QWidget):
 
     def _on_ended(self, message: str, *, problem: bool = False) -> None:
         self.transcript.append_text(
-            message if problem else f" {message}", color=PROBLEM if problem else MUTED
+            message if problem else f" {message}", color="problem" if problem else "muted"
         )
         self.status.clear()
         self.answer_finished.emit(None)

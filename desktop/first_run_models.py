@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from reverie.core.errors import EnvironmentProblem, ModelError
 from reverie.desktop.jobs import BUG_APOLOGY
+from reverie.desktop.theme import use_tone
 from reverie.models.bundled import BUNDLED_EMBEDDER, BUNDLED_LLM, BUNDLED_TOKENIZER
 from reverie.models.registry import ROLES, ModelRegistry
 
@@ -45,8 +46,6 @@ LATER_FIX = ("Once Reverie is open, Settings \N{RIGHTWARDS ARROW} Models… lets
              "another model file for this job.")
 BLOCKING_FIX = "Reverie cannot create your store until this is fixed; then press Check again."
 MINILM = "all-MiniLM-L6-v2 int8 (bundled)"
-PROBLEM = "color: #a33a2a"
-MUTED = "color: palette(placeholder-text)"
 ALL_READY = ("These small models work on any computer. On a faster one you can add a "
              "bigger model later (Settings \N{RIGHTWARDS ARROW} Models…).")
 
@@ -283,7 +282,7 @@ class ModelsPage(QWizardPage):
         problems = [row.problem for row in rows if row.problem is not None]
         self.status.setText("All models are ready." if not problems else
                             "Some models need attention:")
-        self.message.setStyleSheet(PROBLEM if problems else MUTED)
+        use_tone(self.message, "problem" if problems else "muted")
         self.message.setText("\n\n".join(problems) if problems else ALL_READY)
         self.completeChanged.emit()
 
@@ -292,6 +291,6 @@ class ModelsPage(QWizardPage):
         self.progress.hide()
         self.again_button.setEnabled(True)
         self.status.setText("The models could not be checked.")
-        self.message.setStyleSheet(PROBLEM)
+        use_tone(self.message, "problem")
         self.message.setText(message)
         self.completeChanged.emit()

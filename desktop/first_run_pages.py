@@ -29,10 +29,9 @@ from PySide6.QtWidgets import (
 from reverie.core.store.keys import MIN_PASSPHRASE
 from reverie.desktop.sources_model import display_path
 from reverie.desktop.sources_view import EXPORT_FILTER
+from reverie.desktop.theme import use_tone
 
-MUTED = "color: palette(placeholder-text)"
-PROBLEM = "color: #a33a2a"
-STRENGTH_COLOURS = ("#a33a2a", "#a33a2a", "#8a6d00", "#2e7d32")
+STRENGTH_TONES = ("problem", "problem", "warning", "good")  # by passphrase_strength level
 NO_KEYRING = (
     "This computer has no secure keyring (such as GNOME Keyring, KWallet, the macOS "
     "Keychain or Windows Credential Manager), so a passphrase is the way to protect "
@@ -138,13 +137,13 @@ class KeyPage(QWizardPage):
             "Reverie opens without asking while you are logged in; the keyring guards "
             "the key with your login." if keyring_available else NO_KEYRING, self,
             "About the keyring")
-        keyring_note.setStyleSheet(MUTED)
+        use_tone(keyring_note, "muted")
         self.passphrase_button = QRadioButton("Protect it with a &passphrase", self)
         self.passphrase_button.setAccessibleName("Protect the key with a passphrase")
         passphrase_note = _paragraph(
             "Reverie asks for it at every start. It cannot be recovered if it is lost, "
             "and neither can your memories.", self, "About the passphrase")
-        passphrase_note.setStyleSheet(MUTED)
+        use_tone(passphrase_note, "muted")
         self.choice = QButtonGroup(self)
         self.choice.addButton(self.keyring_button)
         self.choice.addButton(self.passphrase_button)
@@ -157,7 +156,7 @@ class KeyPage(QWizardPage):
         self.strength.setAccessibleName("Passphrase strength")
         self.problem = QLabel(self)
         self.problem.setAccessibleName("Problem")
-        self.problem.setStyleSheet(PROBLEM)
+        use_tone(self.problem, "problem")
         self.problem.setWordWrap(True)
         self.problem.hide()
         form = QFormLayout()
@@ -218,7 +217,7 @@ class KeyPage(QWizardPage):
             widget.setEnabled(typing)
         level, hint = passphrase_strength(self.entry.text())
         self.strength.setText(hint if typing and self.entry.text() else "")
-        self.strength.setStyleSheet(f"color: {STRENGTH_COLOURS[level]}")
+        use_tone(self.strength, STRENGTH_TONES[level])
         self.problem.hide()
         self.completeChanged.emit()
 
@@ -249,11 +248,11 @@ class FoldersPage(QWizardPage):
         remove_key.activated.connect(self.remove_selected)
         self.problem = QLabel(self)
         self.problem.setAccessibleName("Problem")
-        self.problem.setStyleSheet(PROBLEM)
+        use_tone(self.problem, "problem")
         self.problem.setWordWrap(True)
         later = _paragraph("You can add or remove them later in View \N{RIGHTWARDS ARROW} "
                            "Sources.", self, "Later")
-        later.setStyleSheet(MUTED)
+        use_tone(later, "muted")
         buttons = QHBoxLayout()
         for button in (self.folder_button, self.export_button, self.remove_button):
             buttons.addWidget(button)

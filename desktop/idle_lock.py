@@ -37,6 +37,7 @@ from reverie.core import privacy
 from reverie.core.privacy import KeyMethod
 from reverie.core.service import Reverie
 from reverie.desktop.jobs import JobBusy, JobContext, Lane
+from reverie.desktop.theme import use_tone
 
 if TYPE_CHECKING:
     from reverie.desktop.main_window import MainWindow
@@ -63,7 +64,7 @@ class LockScreen(QWidget):
         title.setStyleSheet("font-size: 17pt; font-weight: 600;")
         self.note = QLabel()
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #6b6b6b;")
+        use_tone(self.note, "muted")
         self.passphrase = QLineEdit()
         self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
         self.passphrase.setAccessibleName("Passphrase")
@@ -72,7 +73,7 @@ class LockScreen(QWidget):
         self.unlock_button.setDefault(True)
         self.problem = QLabel()
         self.problem.setAccessibleName("Problem")
-        self.problem.setStyleSheet("color: #a33;")
+        use_tone(self.problem, "problem")
         self.problem.setWordWrap(True)
         box = QWidget()
         box.setFixedWidth(420)  # a word-wrapped label needs a width to find its height

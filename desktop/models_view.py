@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -36,12 +36,13 @@ from reverie.core.service import Reverie
 from reverie.desktop import models_work
 from reverie.desktop.jobs import Job, JobBusy, JobContext, JobRunner, Lane
 from reverie.desktop.models_work import ModelsSnapshot
-from reverie.desktop.theme import qss
+from reverie.desktop.theme import color, use_tone
 from reverie.models.registry import EMBEDDER, MINILM_ID, ROLES, ModelEntry, ModelRegistry
 
 ROLE_LABELS = {"chat": "&Chat", "extraction": "&Extraction",
                "consolidation": "C&onsolidation", EMBEDDER: "E&mbedder (search)"}
 MINILM_LABEL = "all-MiniLM-L6-v2 int8 (bundled)"
+_MEMORY_COLUMN = 4  # "fits in memory?", in the problem tone when a model does not
 
 
 class Reembedding(QObject):
@@ -123,7 +124,7 @@ class ModelsDialog(QDialog):
         self.remove_button.setEnabled(False)
         self.remove_button.clicked.connect(self.remove_selected)
         self.ram_label = QLabel(self)
-        self.ram_label.setStyleSheet(qss("muted"))
+        use_tone(self.ram_label, "muted")
         self.role_boxes = {role: self._role_box(role) for role in (*ROLES, EMBEDDER)}
         self.search_label = QLabel(self)
         self.search_label.setAccessibleName("Search")
@@ -225,9 +226,9 @@ class ModelsDialog(QDialog):
             ])
             item.setData(0, Qt.ItemDataRole.UserRole, entry.id)
             item.setToolTip(0, entry.path)
-            item.setToolTip(4, row.memory)
+            item.setToolTip(_MEMORY_COLUMN, row.memory)
             if row.problem:
-                item.setForeground(4, Qt.GlobalColor.darkRed)
+                item.setForeground(_MEMORY_COLUMN, color("problem"))
             self.table.addTopLevelItem(item)
         for role in ROLES:
             self._fill(self.role_boxes[role], [(r.entry.id, r.entry.name) for r in snapshot.rows
@@ -329,6 +330,17 @@ class ModelsDialog(QDialog):
         if running and self.progress.maximum() == 0:
             self.progress.setRange(0, 0)  # busy until the first report
 
+    def changeEvent(self, event: QEvent) -> None:
+        """Recolour the rows' problems when the palette (light or dark) changes."""
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            for number in range(self.table.topLevelItemCount()):
+                item = self.table.topLevelItem(number)
+                unmarked = Qt.BrushStyle.NoBrush
+                if item is None or item.foreground(_MEMORY_COLUMN).style() == unmarked:
+                    continue
+                item.setForeground(_MEMORY_COLUMN, color("problem"))
+
     def _say(self, text: str, *, problem: bool = False) -> None:
-        self.message.setStyleSheet(qss("problem" if problem else "muted"))
+        use_tone(self.message, "problem" if problem else "muted")
         self.message.setText(text)

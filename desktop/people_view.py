@@ -43,7 +43,7 @@ from reverie.core.types import Changes, DayCount, ItemKind
 from reverie.desktop.jobs import JobContext, JobRunner, Lane
 from reverie.desktop.labels import plural, short_date
 from reverie.desktop.people_model import NameRole, PeopleColumn, PeopleModel
-from reverie.desktop.theme import tone
+from reverie.desktop.theme import tone, use_tone
 from reverie.desktop.timeline_model import PERIOD_KIND, ItemIdRole, KindRole, TimelineModel
 from reverie.desktop.timeline_nodes import Zoom
 
@@ -148,7 +148,7 @@ class PeoplePane(QWidget):
         self.list.selectionModel().currentRowChanged.connect(self._on_current)
         self.count = QLabel(self)
         self.count.setAccessibleName("How many people")
-        self.count.setStyleSheet(f"color: {tone('muted')}")
+        use_tone(self.count, "muted")
         self.header = QLabel(NO_PERSON, self)
         self.header.setAccessibleName("Person")
         self.header.setWordWrap(True)

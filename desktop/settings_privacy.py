@@ -29,9 +29,8 @@ from PySide6.QtWidgets import (
 from reverie.core.config import LOCK_CHOICES
 from reverie.core.privacy import KeyMethod, PrivacyRules, Rule, RuleKind
 from reverie.core.store.keys import MIN_PASSPHRASE
+from reverie.desktop.theme import use_tone
 
-MUTED = "color: #6b6b6b"
-PROBLEM = "color: #a33"
 KEY_TEXT = {
     KeyMethod.KEYRING: "Your memories are encrypted; the key is kept in this computer's"
                        " keyring, which opens when you log in.",
@@ -45,7 +44,7 @@ KIND_LABELS = {RuleKind.TEXT: "Words or phrase", RuleKind.SOURCE: "Source or fol
 def _muted(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setWordWrap(True)
-    label.setStyleSheet(MUTED)
+    use_tone(label, "muted")
     return label
 
 
@@ -152,7 +151,7 @@ class RulesTab(QWidget):
         self.remove_button = QPushButton("&Remove")
         self.remove_button.setEnabled(False)
         self.problem = QLabel()
-        self.problem.setStyleSheet(PROBLEM)
+        use_tone(self.problem, "problem")
         self.problem.setAccessibleName("Problem")
         self.problem.setWordWrap(True)
         self.problem.hide()  # until a rule is refused
@@ -240,7 +239,7 @@ class KeyDialog(QDialog):
             form.addRow("Again:", self.again)
         self.problem = QLabel()
         self.problem.setAccessibleName("Problem")
-        self.problem.setStyleSheet(PROBLEM)
+        use_tone(self.problem, "problem")
         self.problem.setWordWrap(True)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

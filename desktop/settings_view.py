@@ -42,10 +42,11 @@ from reverie.desktop.care_model import run_heading, tally_text, when_text
 from reverie.desktop.care_sections import NO_RUN, make_button
 from reverie.desktop.idle_lock import IdleLock
 from reverie.desktop.jobs import Job, Lane
-from reverie.desktop.settings_privacy import MUTED, PrivacyTab, RulesTab
+from reverie.desktop.settings_privacy import PrivacyTab, RulesTab
 from reverie.desktop.settings_rules import PrivacyFlow
 from reverie.desktop.settings_work import save_settings, start_when_free
 from reverie.desktop.sleep_bridge import start_sleep
+from reverie.desktop.theme import use_tone
 
 if TYPE_CHECKING:
     from reverie.desktop.main_window import MainWindow
@@ -145,7 +146,7 @@ class ConsolidationTab(QWidget):
             "Also when you are away from the computer (on mains power)")
         self.when_idle.setAccessibleName("Consolidate when idle")
         self.next_run = QLabel()
-        self.next_run.setStyleSheet(MUTED)
+        use_tone(self.next_run, "muted")
         schedule = QGroupBox("&Schedule")
         form = QFormLayout(schedule)
         form.addRow("Every night at:", self.nightly)

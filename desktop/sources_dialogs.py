@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from reverie.core.capture.watching import SourceStatus
 from reverie.desktop.sources_model import display_path
-from reverie.desktop.theme import qss
+from reverie.desktop.theme import use_tone
 
 
 class RemoveDialog(QDialog):
@@ -90,14 +90,14 @@ class RemoveDialog(QDialog):
         """Show what forgetting removes; Remove may now be pressed."""
         self._waiting = False
         self._plan_text = text
-        self.plan_label.setStyleSheet(qss("problem"))
+        use_tone(self.plan_label, "problem")
         self.plan_label.setText(text)
         self._update()
 
     def plan_failed(self, message: str) -> None:
         """Say that the plan could not be made; forgetting stays impossible."""
         self._waiting = False
-        self.plan_label.setStyleSheet(qss("problem"))
+        use_tone(self.plan_label, "problem")
         self.plan_label.setText(f"Reverie could not work out what would be forgotten: {message}")
         self._update()
 
@@ -105,7 +105,7 @@ class RemoveDialog(QDialog):
         if checked and not self._plan_asked:
             self._plan_asked = True
             self._waiting = True
-            self.plan_label.setStyleSheet(qss("muted"))
+            use_tone(self.plan_label, "muted")
             self.plan_label.setText("Working out what would be forgotten…")
             self.plan_wanted.emit()
         self._update()

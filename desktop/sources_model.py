@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QIcon
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
 from reverie.core.capture.watching import SourceStatus
 from reverie.desktop.labels import short_date
+from reverie.desktop.theme import color
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -27,10 +28,8 @@ ProgressRole = Qt.ItemDataRole.UserRole + 3  # (done, total) while scanning, els
 StateRole = Qt.ItemDataRole.UserRole + 4  # str: capture's state word (watching, polling…)
 
 _NO_PARENT = QModelIndex()
-_MUTED = QColor("#6b6b6b")
-_WARNING = QColor("#8a5a00")
-_PROBLEM = QColor("#a33a2a")
-_STATE_COLOURS = {"error": _PROBLEM, "polling": _WARNING, "paused": _MUTED, "idle": _MUTED}
+# Theme tones of capture's state words, read when a row is drawn (a scheme change shows).
+_STATE_TONES = {"error": "problem", "polling": "warning", "paused": "muted", "idle": "muted"}
 _LOOK_ROLES = (
     Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.ForegroundRole,
     Qt.ItemDataRole.TextAlignmentRole,
@@ -221,7 +220,8 @@ class SourcesModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DecorationRole and column is Column.PATH:
             return cls._icon(status.source.is_folder)
         if role == Qt.ItemDataRole.ForegroundRole and column is Column.STATE:
-            return _STATE_COLOURS.get(status.state)
+            named = _STATE_TONES.get(status.state)
+            return None if named is None else color(named)
         if role == Qt.ItemDataRole.TextAlignmentRole and column >= Column.FILES:
             return Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         return None

@@ -49,7 +49,7 @@ from reverie.desktop.sources_model import (
     StatusRole,
     display_path,
 )
-from reverie.desktop.theme import qss
+from reverie.desktop.theme import use_tone
 
 EXPORT_FILTER = (
     "Chat and mail exports (*.json *.jsonl *.txt *.log *.mbox *.ics);;All files (*)"
@@ -191,7 +191,7 @@ class SourcesPane(QWidget):
         self.note = QLabel(
             "Reverie reads these while it runs and keeps up with every change.", self)
         self.note.setAccessibleName("About sources")
-        self.note.setStyleSheet(qss("muted"))
+        use_tone(self.note, "muted")
         self.note.setWordWrap(True)
         self.view = self._build_view()
         self.hint = QLabel(EMPTY_HINT, self)
@@ -334,7 +334,7 @@ class SourcesPane(QWidget):
 
     def set_capture_problem(self, message: str) -> None:
         """Say that live watching is off (capture could not start)."""
-        self.note.setStyleSheet(qss("problem"))
+        use_tone(self.note, "problem")
         self.note.setText(f"Watching is off: {message}")
 
     # --- actions --------------------------------------------------------------------

@@ -5,10 +5,15 @@ the theme is a palette: the style's own light one, or a dark one made here, chos
 system's colour scheme (`QStyleHints.colorScheme`, followed live) unless `REVERIE_THEME`
 says `light` or `dark`.
 
-Widgets style themselves with palette roles (`palette(placeholder-text)` in style sheets),
-so they follow a switch by themselves. Rich text (the chat transcript, a memory's
-detail) cannot name palette roles, so its colours come from `tone(...)`, read when the
-text is rendered.
+Colours that are not palette roles are *tones*, one name per meaning (`muted`,
+`accent`, `answer`, `problem`, `warning`, `good`; `chip` and `highlight` behind text),
+each a pair (light, dark) read at draw or data time with `tone`, `color` or `qss`:
+item models return `color(...)` from `data()`, rich text asks `tone(...)` when it is
+written. A style sheet resolves its colours once, when it is set, even
+`palette(placeholder-text)`; so on a scheme change every widget's style sheet is set
+again, and a label coloured with `use_tone(label, name)` gets the new scheme's tone.
+Every text tone keeps WCAG AA contrast (4.5:1) on both palettes' window, base and
+alternate-base colours (tests/desktop/test_theme.py computes the ratios).
 """
 
 from __future__ import annotations
@@ -17,20 +22,27 @@ import os
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QStyle, QWidget
 
 THEME_ENV = "REVERIE_THEME"
 
-# Tones that are not palette roles, for each scheme: (light, dark). Chosen for at least
-# 4.5:1 contrast against the window and base colours of their scheme.
+TONE_PROPERTY = "reverieTone"  # the tone a widget's text was given by `use_tone`
+
+# Tones that are not palette roles, for each scheme: (light, dark). Text tones keep at
+# least 4.5:1 contrast against the window, base and alternate-base colours of their
+# scheme; `chip` and `highlight` are backgrounds, under accent and plain text.
 _TONES = {
-    "problem": ("#a33a2a", "#f08c7c"),
-    "warning": ("#8a5a00", "#e0b050"),
-    "accent": ("#2f5d8a", "#8fb8e8"),
-    "chip": ("#e3ecf6", "#2c3e52"),
-    "highlight": ("#f6d86b", "#7a6520"),
-    "answer": ("#3a3a3a", "#e4e4e4"),
+    "muted": ("#606064", "#a6a6ac"),  # secondary text: dates, notes, hints, placeholders
+    "accent": ("#2f5d8a", "#8fb8e8"),  # the user's words, links, citation chips' text
+    "answer": ("#3a3a3a", "#e4e4e4"),  # the speaker name over Reverie's answers
+    "problem": ("#a33a2a", "#f08c7c"),  # errors, refusals, broken things
+    "warning": ("#8a5a00", "#e0b050"),  # waits for the user, polling, a fair passphrase
+    "good": ("#2a6b2e", "#86c98a"),  # a strong passphrase, a check that passed
+    "chip": ("#e3ecf6", "#2c3e52"),  # behind a citation chip (accent text)
+    "highlight": ("#f6d86b", "#7a6520"),  # behind a search match (plain text)
 }
+TEXT_TONES = ("muted", "accent", "answer", "problem", "warning", "good")
+"""The tones drawn as text (the others are backgrounds)."""
 
 
 def wants_dark() -> bool:
@@ -59,27 +71,50 @@ def is_dark() -> bool:
 
 
 def tone(name: str) -> str:
-    """A named colour for rich text, as `#rrggbb` for the palette in use: `muted`
-    (secondary text), `problem`, `warning`, `accent`, `chip`, `highlight`, `answer`."""
-    if name == "muted":
-        return _muted().name()
+    """A named colour as `#rrggbb` for the palette in use: one of `_TONES` (`muted`,
+    `accent`, `answer`, `problem`, `warning`, `good`, `chip`, `highlight`), or
+    `highlight-text` (the palette's text colour, drawn on `highlight`).
+
+    Raises KeyError for a name that is none of these.
+    """
     if name == "highlight-text":
         return QGuiApplication.palette().color(QPalette.ColorRole.Text).name()
     light, dark = _TONES[name]
     return dark if is_dark() else light
 
 
+def use_tone(widget: QWidget, name: str | None) -> None:
+    """Colour `widget`'s text (a label's) with tone `name`, now and after every scheme
+    change (`apply_theme` sets it again); None gives it back the palette's text colour.
+
+    The widget's style sheet is this one declaration. Raises KeyError for an unknown name.
+    """
+    declaration = "" if name is None else qss(name)
+    widget.setProperty(TONE_PROPERTY, name or "")
+    widget.setStyleSheet(declaration)
+
+
 def _apply(app: QApplication) -> None:
-    style = app.style()
-    app.setPalette(dark_palette() if wants_dark() else style.standardPalette())
+    dark = wants_dark()
+    app.setPalette(dark_palette() if dark else light_palette(app.style()))
+    # Style sheets resolved their colours (palette roles included) when they were set:
+    # set each again, so that what was drawn for the old scheme follows the new one.
+    for widget in app.allWidgets():
+        named = widget.property(TONE_PROPERTY)
+        if isinstance(named, str) and named:
+            widget.setStyleSheet(qss(named))
+        elif widget.styleSheet():
+            widget.setStyleSheet(widget.styleSheet())
 
 
-def _muted() -> QColor:
-    """Secondary text: the text colour half-way to the background, as placeholders are."""
-    palette = QGuiApplication.palette()
-    text, base = palette.color(QPalette.ColorRole.Text), palette.color(QPalette.ColorRole.Base)
-    return QColor((text.red() + base.red()) // 2, (text.green() + base.green()) // 2,
-                  (text.blue() + base.blue()) // 2)
+def light_palette(style: QStyle) -> QPalette:
+    """The style's own light palette, with placeholders in the muted tone: the style's
+    (its text at half opacity) falls short of 4.5:1 contrast on the window colour."""
+    palette = style.standardPalette()
+    muted = QColor(_TONES["muted"][0])
+    palette.setColor(QPalette.ColorGroup.Active, QPalette.ColorRole.PlaceholderText, muted)
+    palette.setColor(QPalette.ColorGroup.Inactive, QPalette.ColorRole.PlaceholderText, muted)
+    return palette
 
 
 def dark_palette() -> QPalette:
@@ -93,7 +128,7 @@ def dark_palette() -> QPalette:
         role.BrightText: "#ffffff", role.Light: "#4a4a4e", role.Midlight: "#3e3e42",
         role.Mid: "#2f2f32", role.Dark: "#161618", role.Shadow: "#0c0c0d",
         role.Highlight: "#3d6fa8", role.HighlightedText: "#ffffff", role.Link: "#8fb8e8",
-        role.LinkVisited: "#b39ddb", role.PlaceholderText: "#8f8f95",
+        role.LinkVisited: "#b39ddb", role.PlaceholderText: _TONES["muted"][1],
     }
     for which, value in colours.items():
         palette.setColor(which, QColor(value))
@@ -105,10 +140,8 @@ def dark_palette() -> QPalette:
 
 
 def qss(name: str) -> str:
-    """A style sheet declaration colouring text with tone `name` ("muted" follows the
-    palette by itself)."""
-    if name == "muted":
-        return "color: palette(placeholder-text)"
+    """A style sheet declaration colouring text with tone `name`, for the scheme in use
+    (`use_tone` keeps a widget's following the scheme)."""
     return f"color: {tone(name)}"
 
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from reverie.core.store.keys import MIN_PASSPHRASE, PassphraseRequest
-from reverie.desktop.theme import qss
+from reverie.desktop.theme import use_tone
 
 _INTRO = {
     PassphraseRequest.CREATE: (
@@ -41,7 +41,7 @@ class PassphraseDialog(QDialog):
         self.again = self._password_field("Passphrase again")
         self.problem = QLabel()
         self.problem.setAccessibleName("Problem")
-        self.problem.setStyleSheet(qss("problem"))
+        use_tone(self.problem, "problem")
         self.problem.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Passphrase:", self.entry)
