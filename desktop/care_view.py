@@ -3,8 +3,9 @@
 Everything it shows is read by `care_work.read_care` in `Lane.STATUS`: after every change
 the job runner announces, after each of its own jobs and after each scheduled run (told
 by `SleepBridge`); while the screen is shown, the queue alone is read again every few
-seconds (one COUNT). Reads never queue: a refresh asked for while one is under way runs
-once that one ends, and a queue poll is skipped. Extract now and Consolidate now run in
+seconds (one COUNT). A refresh asked for while the lane is busy waits for it
+(`JobRunner.run_when_free`), and one waiting read serves every refresh asked for
+meanwhile; a queue poll is skipped. Extract now and Consolidate now run in
 `Lane.WORK` with progress and Stop; undo, verdicts, the preview and Edit… (the
 timeline's edit dialog on an inbox memory; saving also keeps it) in `Lane.CARE`, so
 they stay usable during a long import. In the inbox, Return keeps, Delete rejects and
@@ -57,7 +58,7 @@ class CarePane(QWidget):
         self.setAccessibleName("Memory care pane")
         self._runner = runner
         self._sleep = sleep
-        self._stale = False  # a refresh was asked for while a read was under way
+        self._read_waiting = False  # a full read waits for Lane.STATUS: one is enough
         self._work: Job | None = None  # Extract now or Consolidate now
         self.preview_dialog: PreviewDialog | None = None
         self.edit_dialog: MemoryEditDialog | None = None  # an inbox memory being edited
@@ -102,8 +103,6 @@ class CarePane(QWidget):
         runner.changed.connect(lambda _changes: self.refresh())
         runner.opened.connect(lambda _facade: self.refresh())
         runner.busy_changed.connect(lambda _lane, _busy: self._update())
-        # A refresh asked for while another view's read held the lane runs once it ends.
-        runner.busy_changed.connect(self._on_lane_free)
         model = self.changes_model
         for signal in (model.rowsInserted, model.rowsRemoved, model.dataChanged):
             signal.connect(self._update)
@@ -152,7 +151,7 @@ class CarePane(QWidget):
     @property
     def settled(self) -> bool:
         """True when no read is under way or owed: what is shown is the newest."""
-        return not (self._stale or self._runner.busy(Lane.STATUS))
+        return not (self._read_waiting or self._runner.busy(Lane.STATUS))
 
     def take_focus(self) -> None:
         """Put the focus in the pane: the inbox if it holds anything, else the changes."""
@@ -168,17 +167,16 @@ class CarePane(QWidget):
 
     def refresh(self) -> None:
         """Read the queue, the newest run and the inbox again (in a worker)."""
-        if self._runner.facade is None:
-            return
-        if self._runner.busy(Lane.STATUS):
-            self._stale = True  # read again once the read under way ends
-            return
-        job = self._start(Lane.STATUS, "read memory care", care_work.read_care, writes=False)
-        if job is not None:
-            self._stale = False
-            job.succeeded.connect(self._show_snapshot)
-            job.failed.connect(lambda message, _bug: self.queue.show_problem(message))
-            job.finished.connect(self._after_read)
+        if self._runner.facade is None or self._read_waiting:
+            return  # no store; or a read still to start will show this change too
+        self._read_waiting = True
+        self._runner.run_when_free(Lane.STATUS, "read memory care", care_work.read_care,
+                                   writes=False, then=self._on_read_started)
+
+    def _on_read_started(self, job: Job) -> None:
+        self._read_waiting = False  # a refresh from now on needs a read after this one
+        job.succeeded.connect(self._show_snapshot)
+        job.failed.connect(lambda message, _bug: self.queue.show_problem(message))
 
     def refresh_queue(self) -> None:
         """Read the extraction queue alone; skipped while another read is under way."""
@@ -187,15 +185,6 @@ class CarePane(QWidget):
         job = self._start(Lane.STATUS, "read queue", care_work.read_queue, writes=False)
         if job is not None:
             job.succeeded.connect(self._show_queue)
-            job.finished.connect(self._after_read)
-
-    def _on_lane_free(self, lane: object, busy: bool) -> None:
-        if lane is Lane.STATUS and not busy and self._stale:
-            self.refresh()
-
-    def _after_read(self) -> None:
-        if self._stale:
-            self.refresh()
 
     def _show_queue(self, status: object) -> None:
         assert isinstance(status, QueueStatus)

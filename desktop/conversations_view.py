@@ -1,7 +1,7 @@
 """The chat's conversation list beside the transcript, and its rename and delete dialogs.
 
-Every read and write runs as a job: the list's pages on `Lane.STATUS` (quick reads; a
-refresh asked for while that lane is busy runs when it is free), renames and
+Every read and write runs as a job: the list's pages on `Lane.STATUS` (quick reads that
+wait while the lane is busy, `JobRunner.run_when_free`), renames and
 deletions on `Lane.CHAT`, where they queue behind nothing the user cannot see (the
 chat panel disables the list while an answer is written). Enter or a click opens a
 conversation (`open_requested`), F2 renames it, Delete asks first, showing what the
@@ -45,7 +45,7 @@ from reverie.desktop.conversations_model import (
     SummaryRole,
     row_details,
 )
-from reverie.desktop.jobs import JobContext, JobRunner, Lane
+from reverie.desktop.jobs import Job, JobContext, JobRunner, Lane
 from reverie.desktop.labels import plural
 
 log = logging.getLogger("reverie.desktop.chat")
@@ -203,7 +203,7 @@ class ConversationList(QWidget):
         super().__init__(parent)
         self.setAccessibleName("Conversations")
         self._runner = runner
-        self._pending_refresh = False
+        self._refresh_waiting = False  # a first-page read waits for its lane: one is enough
         self._switching = True
         self.dialog: QDialog | None = None  # the open rename or delete dialog, if any
 
@@ -264,14 +264,15 @@ class ConversationList(QWidget):
     # --- what the chat panel calls --------------------------------------------------
 
     def refresh(self) -> None:
-        """Read the first page again (a quick job; queued when its lane is busy)."""
-        if self._runner.facade is None:
-            return
-        if self._runner.busy(Lane.STATUS):
-            self._pending_refresh = True
-            return
-        self._pending_refresh = False
-        job = self._runner.run(Lane.STATUS, "conversations", list_page(0), writes=False)
+        """Read the first page again (a quick job; it waits while its lane is busy)."""
+        if self._runner.facade is None or self._refresh_waiting:
+            return  # no store; or a read still to start will show this change too
+        self._refresh_waiting = True
+        self._runner.run_when_free(Lane.STATUS, "conversations", list_page(0), writes=False,
+                                   then=self._on_refresh_started)
+
+    def _on_refresh_started(self, job: Job) -> None:
+        self._refresh_waiting = False  # a refresh from now on needs a read after this one
         job.succeeded.connect(self._on_first_page)
         job.failed.connect(lambda text, _bug: self.message.emit(text))
 
@@ -376,10 +377,14 @@ class ConversationList(QWidget):
             self.view.setCurrentIndex(self.model.index(row))
 
     def _fetch_page(self, offset: int) -> None:
-        if self._runner.facade is None or self._runner.busy(Lane.STATUS):
-            self.model.fetch_failed()  # the view asks again as it scrolls
+        if self._runner.facade is None:
+            self.model.fetch_failed()  # the view asks again once a store is open
             return
-        job = self._runner.run(Lane.STATUS, "conversations", list_page(offset), writes=False)
+        self._runner.run_when_free(Lane.STATUS, "conversations", list_page(offset),
+                                   writes=False, then=self._on_page_started)
+
+    def _on_page_started(self, job: Job) -> None:
+        # A page for a list that was read again meanwhile is dropped by the model.
         job.succeeded.connect(lambda result: self.model.add_page(
             result[0], result[1][:PAGE], more=len(result[1]) > PAGE))
         job.failed.connect(lambda _text, _bug: self.model.fetch_failed())
@@ -404,10 +409,8 @@ class ConversationList(QWidget):
         menu.addActions([self.open_action, self.rename_action, self.delete_action])
         menu.popup(self.view.viewport().mapToGlobal(point))
 
-    def _on_busy_changed(self, lane: object, busy: bool) -> None:
-        if lane is Lane.STATUS and not busy and self._pending_refresh:
-            self.refresh()
-        self._update_state()
+    def _on_busy_changed(self, _lane: object, _busy: bool) -> None:
+        self._update_state()  # renames and deletions wait while the chat lane is busy
 
     def _can_change(self) -> bool:
         return (self._switching and self._runner.facade is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -132,3 +133,67 @@ def test_the_list_reads_its_pages_from_the_store(
     qtbot.waitUntil(lambda: widget.model.rowCount() == 3, timeout=TIMEOUT_MS)
     assert widget.model.index(2).data().startswith("Bread needs more salt.")
     assert not widget.model.canFetchMore(QModelIndex())
+
+
+def test_the_live_model_passes_the_model_tester_on_a_real_store(
+    qtbot: QtBot, list_for: Callable[[Reverie], ConversationList],
+    open_store: Callable[..., Reverie], monkeypatch: pytest.MonkeyPatch, qtmodeltester: Any,
+) -> None:
+    """The list's own model, filled by its jobs from a real store: the tester stays
+    attached while pages arrive, a rename repaints a row, a new conversation moves to the
+    top and a deletion takes one away."""
+    monkeypatch.setattr(conversations_view, "PAGE", 2)
+    facade = open_store(llm=ScriptedLLM(lambda _m: "Noted."))
+    for text in ("Bread needs more salt.", "The bus was late again.", "Lena turns five soon."):
+        facade.chat(facade.new_conversation(), text)
+    widget = list_for(facade)
+    model = widget.model
+    widget.refresh()
+    qtbot.waitUntil(lambda: model.rowCount() >= 2, timeout=TIMEOUT_MS)
+    # The tester (or the view) asks for the next page; it arrives once the lane frees.
+    qtmodeltester.check(model)
+    qtbot.waitUntil(lambda: model.rowCount() == 3, timeout=TIMEOUT_MS)
+    qtmodeltester.check(model)
+
+    newest = model.summary(0).source_id
+    widget._rename(newest, "Lena's birthday")
+    qtbot.waitUntil(lambda: model.index(0).data().startswith("Lena's birthday\n"),
+                    timeout=TIMEOUT_MS)
+    facade.chat(facade.new_conversation(), "The plumber comes on Friday.")
+    widget.refresh()
+    qtbot.waitUntil(lambda: model.index(0).data().startswith("The plumber"),
+                    timeout=TIMEOUT_MS)
+    facade.conversations.delete(facade.conversations.plan_delete(newest))
+    widget.refresh()
+    qtbot.waitUntil(lambda: model.row_of(newest) is None, timeout=TIMEOUT_MS)
+    qtmodeltester.check(model)
+    assert model.rowCount() >= 1
+
+
+def test_reads_asked_for_while_the_lane_is_busy_wait_for_it_once(
+    qtbot: QtBot, list_for: Callable[[Reverie], ConversationList],
+    open_store: Callable[..., Reverie],
+) -> None:
+    """Refreshes asked for while another view's read holds Lane.STATUS start one read
+    when that read ends (JobRunner.run_when_free), not one each, and none is lost."""
+    facade = open_store(llm=ScriptedLLM(lambda _m: "Noted."))
+    facade.chat(facade.new_conversation(), "Bread needs more salt.")
+    widget = list_for(facade)
+    runner = widget._runner
+    release = threading.Event()
+    holder = runner.run(Lane.STATUS, "another view's read",
+                        lambda _facade, _ctx: release.wait(TIMEOUT_MS / 1000), writes=False)
+    started: list[str] = []
+    runner.busy_changed.connect(
+        lambda lane, busy: started.append(runner.job(lane).name)  # type: ignore[union-attr]
+        if busy and lane is Lane.STATUS else None)
+    for _ in range(3):
+        widget.refresh()
+    qtbot.wait(50)
+    assert widget.model.rowCount() == 0  # still waiting: nothing read yet
+    with qtbot.waitSignal(holder.finished, timeout=TIMEOUT_MS):
+        release.set()
+    qtbot.waitUntil(lambda: widget.model.rowCount() == 1, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not runner.busy(Lane.STATUS), timeout=TIMEOUT_MS)
+    assert started == ["conversations"]
+    assert widget.model.index(0).data().startswith("Bread needs more salt.")
