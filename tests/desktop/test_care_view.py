@@ -206,6 +206,26 @@ def test_the_inbox_model_passes_the_model_tester_and_keeps_a_selection(
     assert persistent[0].row() == 1  # the proposal's row survived the refresh
 
 
+def test_the_live_models_pass_the_model_tester_on_a_real_store(
+    qtbot: QtBot, window: MainWindow, seeded: Seeded, qtmodeltester: Any
+) -> None:
+    """The models the pane shows, read from a real seeded store: the tester stays attached
+    through a consolidation (rows arrive in both) and a verdict (an inbox row goes)."""
+    pane = window.care
+    assert pane.inbox_model.rowCount() == 2  # the two seeded memories to check
+    qtmodeltester.check(pane.changes_model)  # no run yet: empty
+    qtmodeltester.check(pane.inbox_model)
+    consolidate(qtbot, window)
+    assert pane.changes_model.rowCount() == 2
+    assert pane.inbox_model.rowCount() == 3
+    qtmodeltester.check(pane.changes_model)
+    qtmodeltester.check(pane.inbox_model)
+    select_inbox(window, [[item.id for item in pane.inbox_model.items].index(seeded.ids[CATS])])
+    run_and_settle(qtbot, window, Lane.CARE, lambda: pane.decide_selected(accept=True))
+    assert pane.inbox_model.rowCount() == 2
+    qtmodeltester.check(pane.inbox_model)
+
+
 def test_the_texts_read_as_the_screen_promises() -> None:
     assert queue_text(QueueStatus(0, 0, None)) == "idle"
     assert queue_text(QueueStatus(12, 2, 41.25)) == "12 turns waiting · 2 put off · 41.2 tokens/s"

@@ -445,3 +445,25 @@ def test_sources_stay_usable_while_a_long_import_runs(
         release.set()
         with qtbot.waitSignal(importing.finished, timeout=10_000):
             pass
+
+
+def test_the_live_model_passes_the_model_tester_on_a_real_store(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, qtmodeltester: Any
+) -> None:
+    """The model the pane shows, fed by real capture: the tester stays attached while
+    folders are added (rows inserted, progress repainted) and removed."""
+    pane = window.sources
+    qtmodeltester.check(pane.model)  # empty
+    add_and_wait(qtbot, window, make_folder(tmp_path, NOTES), files=3)
+    qtmodeltester.check(pane.model)
+    second = make_folder(tmp_path, {"tea.md": "Bought green tea for Sam.\n"}, name="more")
+    run_job(qtbot, window, lambda: pane.add(second))
+    wait_for(qtbot, lambda: pane.model.rowCount() == 2
+             and all(row_text(window, row)[Column.STATE] in LIVE for row in range(2)))
+    qtmodeltester.check(pane.model)
+    pane.select(pane.model.status(0).source.id)  # type: ignore[union-attr]
+    dialog = pane.confirm_remove()
+    assert dialog is not None
+    qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
+    wait_for(qtbot, lambda: pane.model.rowCount() == 1)
+    qtmodeltester.check(pane.model)
