@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QFont, QFontMetrics, QKeySequence, QPainter, QPalette
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -47,11 +47,11 @@ from reverie.desktop.conversations_model import (
 )
 from reverie.desktop.jobs import Job, JobContext, JobRunner, Lane
 from reverie.desktop.labels import plural
+from reverie.desktop.theme import color, use_tone
 
 log = logging.getLogger("reverie.desktop.chat")
 
 ModelIndex = QModelIndex | QPersistentModelIndex
-MUTED = "#6b6b6b"
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class ConversationDelegate(QStyledItemDelegate):
         small = _small(option.font)
         painter.setFont(small)
         if not selected:
-            painter.setPen(QColor(MUTED))
+            painter.setPen(color("muted"))  # read at draw time: follows the scheme
         painter.drawText(box.adjusted(0, line + 1, 0, 0), _TOP_LEFT, row_details(summary))
         painter.restore()
 
@@ -220,7 +220,7 @@ class ConversationList(QWidget):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.empty = QLabel("No conversations yet.", self)
         self.empty.setAccessibleName("No conversations yet")
-        self.empty.setStyleSheet(f"color: {MUTED}")
+        use_tone(self.empty, "muted")
         heading = QLabel("Conversations", self)
         heading.setObjectName("paneTitle")
 

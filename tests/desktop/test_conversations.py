@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from reverie.core.chat.conversations import ConversationSummary
 from reverie.core.service import Reverie
-from reverie.desktop import conversations_view
+from reverie.desktop import conversations_view, theme
 from reverie.desktop.conversations_model import (
     ConversationsModel,
     SourceIdRole,
@@ -197,3 +199,36 @@ def test_reads_asked_for_while_the_lane_is_busy_wait_for_it_once(
     qtbot.waitUntil(lambda: not runner.busy(Lane.STATUS), timeout=TIMEOUT_MS)
     assert started == ["conversations"]
     assert widget.model.index(0).data().startswith("Bread needs more salt.")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_details_and_the_empty_note_are_drawn_in_the_schemes_muted_tone(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, scheme: str,
+    list_for: Callable[[Reverie], ConversationList], open_store: Callable[..., Reverie],
+) -> None:
+    qapp = QApplication.instance()
+    assert isinstance(qapp, QApplication)
+    saved = qapp.palette()
+    monkeypatch.setenv(theme.THEME_ENV, scheme)
+    theme.apply_theme(qapp)
+    try:
+        facade = open_store(llm=ScriptedLLM(lambda _m: "Noted."))
+        widget = list_for(facade)
+        assert widget.empty.isVisible()
+        assert widget.empty.styleSheet() == theme.qss("muted")
+        facade.chat(facade.new_conversation(), "Bread needs more salt.")
+        widget.view.setFont(QFont(widget.font().family(), 40, QFont.Weight.Black))
+        widget.resize(900, 400)
+        widget.refresh()
+        qtbot.waitUntil(lambda: widget.model.rowCount() == 1, timeout=TIMEOUT_MS)
+        widget.view.clearSelection()  # selected rows draw the palette's highlighted text
+        image = widget.view.viewport().grab().toImage()
+        drawn = {image.pixelColor(x, y).name() for x in range(0, image.width(), 2)
+                 for y in range(image.height())}
+        assert theme.tone("muted") in drawn  # the details line, read at draw time
+        monkeypatch.setenv(theme.THEME_ENV, {"light": "dark", "dark": "light"}[scheme])
+        theme.apply_theme(qapp)
+        assert theme.tone("muted") not in drawn  # the other scheme's muted: not a fixed grey
+        assert widget.empty.styleSheet() == theme.qss("muted")  # the note followed too
+    finally:
+        qapp.setPalette(saved)
