@@ -22,6 +22,9 @@ ACTORS = {Actor.USER: "you", Actor.EXTRACTOR: "Reverie, reading", Actor.CONSOLID
 STATUS_WORDS = {"active": "", "superseded": "no longer true", "archived": "archived",
                 "forgotten": "forgotten"}
 _EXCERPT_CHARS = 900
+# How a chain link's relation reads in the detail ("merged in" is core's word for a
+# memory merged into this one).
+RELATION_WORDS = {"merged in": "Merged from"}
 
 
 def when_text(moment: datetime) -> str:
@@ -59,7 +62,7 @@ def detail_html(detail: MemoryDetail, history: Sequence[HistoryEntry]) -> str:
     elif detail.kind != "summary":
         parts.append(f"<p style='{_muted()}'>You wrote this yourself; it cites no source.</p>")
     if detail.chain:
-        parts.append("<h4>What it replaced, and what replaced it</h4>")
+        parts.append("<h4>What it replaced or took in, and what replaced it</h4>")
         parts.append("".join(_chain_line(link) for link in detail.chain))
     parts.append("<h4>History</h4>")
     parts.append(history_html(history))
@@ -115,7 +118,8 @@ def highlighted(text: str, span: tuple[int, int] | None) -> str:
 def _chain_line(link: ChainLink) -> str:
     span = short_date(link.valid_from) + (
         f" – {short_date(link.valid_to)}" if link.valid_to is not None else "")
-    return (f"<p>{html.escape(link.relation.capitalize())}: "
+    relation = RELATION_WORDS.get(link.relation, link.relation.capitalize())
+    return (f"<p>{html.escape(relation)}: "
             f"<a href='memory:{html.escape(link.id)}'>{html.escape(link.text)}</a>"
             f" <span style='{_muted()}'>({html.escape(span)}, {html.escape(link.status)})"
             "</span></p>")
@@ -144,6 +148,10 @@ def change_text(action: str, before: Mapping[str, object] | None,
     if before is None or after is None:
         return ""
     changed = []
+    survivor = after.get("superseded_by")
+    if action == "merged" and survivor and survivor != before.get("superseded_by"):
+        changed.append(f"into <a href='memory:{html.escape(str(survivor))}'>the memory"
+                       " that now holds it</a>")
     for field, label in (("text", "text"), ("kind", "kind"), ("about", "about"),
                          ("valid_from", "time")):
         old, new = before.get(field), after.get(field)

@@ -1,8 +1,9 @@
 """The detail of the item selected in the timeline, and what the user can do to it.
 
 A turn shows its text and source. A memory shows everything Reverie knows of it
-(`detail_render`) with Edit… (F2), Pin (Ctrl+P), Undo (Ctrl+Z) and Forget… (Delete),
-each run as a `Lane.EDIT` job; links in the text open another memory of its chain,
+(`detail_render`) with Edit… (F2), Merge with… (Ctrl+M), Pin (Ctrl+P), Undo (Ctrl+Z) and
+Forget… (Delete), each run as a `Lane.EDIT` job (the merge dialog's searches run in
+`Lane.BROWSE`, as the timeline's do); links in the text open another memory of its chain,
 undo one change of its history, or open the file a source turn was read from.
 
 Reading a memory's detail is a few indexed reads, done on the main thread as the row is
@@ -27,6 +28,7 @@ from reverie.desktop.detail_render import detail_html
 from reverie.desktop.jobs import Job, JobBusy, JobContext, JobRunner, Lane
 from reverie.desktop.memory_dialogs import ForgetDialog, MemoryEditDialog
 from reverie.desktop.memory_work import MemoryOutcome
+from reverie.desktop.merge_dialog import MergeDialog
 
 SELECT_HINT = "Select a turn or memory to read it in full here."
 
@@ -50,6 +52,7 @@ class DetailView(QWidget):
         self.detail: MemoryDetail | None = None
         self.forget_dialog: ForgetDialog | None = None
         self.edit_dialog: MemoryEditDialog | None = None
+        self.merge_dialog: MergeDialog | None = None
         self.open_file: Callable[[Path], bool] = open_with_system  # tests replace it
         self.browser = QTextBrowser(self)
         self.browser.setAccessibleName("Item detail")
@@ -58,19 +61,24 @@ class DetailView(QWidget):
         self.browser.setFrameShape(QTextBrowser.Shape.NoFrame)
         self.edit_action = pane_action(self, "&Edit…", "F2", "Change this memory's text,"
                                        " kind, time or whom it is about")
+        self.merge_action = pane_action(self, "&Merge with…", "Ctrl+M",
+                                        "Merge this memory with another one you choose;"
+                                        " Undo brings both back")
         self.pin_action = pane_action(self, "&Pin", "Ctrl+P", "Pinned memories never fade")
         self.undo_action = pane_action(self, "&Undo", "Ctrl+Z",
                                        "Undo the newest change to this memory")
         self.forget_action = pane_action(self, "&Forget…", "Delete",
                                          "Remove this memory for good, after a preview")
         self.edit_action.triggered.connect(self.edit)
+        self.merge_action.triggered.connect(self.merge)
         self.pin_action.triggered.connect(self.toggle_pin)
         self.undo_action.triggered.connect(lambda: self.undo(None))
         self.forget_action.triggered.connect(self.forget)
         self.buttons = QWidget(self)
         row = QHBoxLayout(self.buttons)
         row.setContentsMargins(0, 0, 0, 0)
-        for action in (self.edit_action, self.pin_action, self.undo_action):
+        for action in (self.edit_action, self.merge_action, self.pin_action,
+                       self.undo_action):
             row.addWidget(_button_for(action))
         row.addStretch(1)
         row.addWidget(_button_for(self.forget_action))
@@ -127,10 +135,14 @@ class DetailView(QWidget):
         is_memory = self.detail is not None
         idle = not self._runner.busy(Lane.EDIT)
         self.buttons.setVisible(is_memory)
-        for action in (self.edit_action, self.pin_action, self.undo_action, self.forget_action):
+        for action in (self.edit_action, self.merge_action, self.pin_action,
+                       self.undo_action, self.forget_action):
             action.setEnabled(is_memory and idle)
         if self.detail is not None:
             self.edit_action.setEnabled(idle and self.detail.kind != "summary")
+            # Only a current memory (not a summary) can be merged by hand.
+            self.merge_action.setEnabled(idle and self.detail.kind != "summary"
+                                         and self.detail.status == "active")
             self.pin_action.setText("Un&pin" if self.detail.pinned else "&Pin")
 
     # --- actions --------------------------------------------------------------------
@@ -154,6 +166,46 @@ class DetailView(QWidget):
             self.message.emit("Nothing was changed")
             return
         self._run("edit", memory_work.edit(memory_id, change), "Could not change the memory")
+
+    def merge(self) -> MergeDialog | None:
+        """Open the merge dialog; choosing a memory and Merge runs the merge as a job."""
+        if self.detail is None or not self.merge_action.isEnabled():
+            return None
+        detail = self.detail
+        dialog = MergeDialog(detail, self)
+        dialog.search_requested.connect(
+            lambda query: self._find_candidates(dialog, detail, query))
+        dialog.accepted.connect(lambda: self._merge(detail.id, dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(lambda _result: setattr(self, "merge_dialog", None))
+        self.merge_dialog = dialog
+        dialog.open()
+        dialog.start()
+        return dialog
+
+    def _merge(self, memory_id: str, dialog: MergeDialog) -> None:
+        job = self._run("merge", memory_work.merge(memory_id, dialog.choice()),
+                        "Could not merge the memories")
+        if job is not None:
+            # The merged-away row left the timeline (and the selection with it): select
+            # the memory that holds the merge, where it now sits.
+            job.succeeded.connect(lambda outcome: self.memory_opened.emit(outcome.memory_id)
+                                  if isinstance(outcome, MemoryOutcome) else None)
+
+    def _find_candidates(self, dialog: MergeDialog, detail: MemoryDetail, query: str) -> None:
+        work = memory_work.merge_candidates(detail.id, detail.text, query)
+
+        def connect(job: Job) -> None:
+            if self.merge_dialog is not dialog:
+                return  # closed while the search waited for the lane
+            # Bound slots: a dialog closed before the answer arrives is disconnected.
+            job.succeeded.connect(dialog.show_candidates)
+            job.failed.connect(dialog.show_failure)
+
+        # A read beside the store's writers; it waits while the timeline's own search
+        # holds the lane.
+        self._runner.run_when_free(Lane.BROWSE, "find merge candidates", work,
+                                   writes=False, then=connect)
 
     def toggle_pin(self) -> None:
         """Pin the shown memory, or unpin it."""
@@ -212,14 +264,15 @@ class DetailView(QWidget):
 
     # --- running --------------------------------------------------------------------
 
-    def _run(self, name: str, work: memory_work.Work, title: str) -> None:
+    def _run(self, name: str, work: memory_work.Work, title: str) -> Job | None:
         job = self._start(name, work, writes=True)
         if job is None:
-            return
+            return None
         job.succeeded.connect(self._on_done)
         job.failed.connect(lambda text, bug: self.problem.emit(title, text, bug))
         job.progressed.connect(lambda done, total, what: self.message.emit(
             f"{what.capitalize()}: {done} of {total}"))
+        return job
 
     def _start(self, name: str, work: Callable[[Reverie, JobContext], object], *,
                writes: bool) -> Job | None:

@@ -23,10 +23,14 @@ from PySide6.QtWidgets import (
 from reverie.core.editing import MAX_MEMORY_CHARS
 from reverie.core.store.forget import ForgetPlan
 from reverie.core.store.memory_detail import MemoryDetail
-from reverie.core.types import MemoryKind
+from reverie.core.types import OWNER_SPEAKER, MemoryKind
 from reverie.desktop.memory_work import MemoryEdit
 
 EDITABLE_KINDS = [kind for kind in MemoryKind if kind is not MemoryKind.SUMMARY]
+# The words that name the owner in a memory's `about`: stored as "me" (what the user
+# wrote) or "user" (what extraction writes); the dialog shows them as "you".
+OWNER_ABOUT = frozenset({"me", OWNER_SPEAKER})
+YOU = "you"
 
 
 class MemoryEditDialog(QDialog):
@@ -54,9 +58,9 @@ class MemoryEditDialog(QDialog):
         self.when.setAccessibleName("When it happened")
         self.when.setCalendarPopup(True)
         self.when.setDisplayFormat("ddd d MMM yyyy, HH:mm")
-        self.about = QLineEdit(detail.about)
+        self.about = QLineEdit(YOU if detail.about in OWNER_ABOUT else detail.about)
         self.about.setAccessibleName("About")
-        self.about.setPlaceholderText("me, or a person's name")
+        self.about.setPlaceholderText("you, or a person's name")
         self.problem = QLabel()
         self.problem.setAccessibleName("Problem")
         self.problem.setStyleSheet("color: palette(bright-text); background: #b3261e;"
@@ -85,7 +89,9 @@ class MemoryEditDialog(QDialog):
         when = self.when.dateTime().toPython()
         assert isinstance(when, datetime)
         when = when.replace(tzinfo=detail.valid_from.tzinfo)
-        about = self.about.text().strip()
+        about = _about(self.about.text())
+        if about == "me" and detail.about in OWNER_ABOUT:
+            about = detail.about  # still the owner: unchanged, however it is stored
         return MemoryEdit(
             text=text if text != detail.text else None,
             kind=kind if kind.value != detail.kind else None,
@@ -163,6 +169,12 @@ class ForgetDialog(QDialog):
         self.with_turns.setEnabled(False)  # until the new plan arrives
         self.forget_button.setEnabled(False)
         self.widen_requested.emit(checked)
+
+
+def _about(typed: str) -> str:
+    """Whom the typed text names: "you", "me" or nothing mean the owner (stored as "me")."""
+    name = typed.strip()
+    return "me" if name.lower() in {"", YOU, "me"} else name
 
 
 def _qt_time(when: datetime) -> QDateTime:

@@ -3,7 +3,8 @@
 Each returns a `MemoryOutcome` whose `changes` the runner announces, so the timeline
 and counts refresh as after any other job, and whose `message` the status bar shows.
 Forgetting is planned first (`plan_forget`, a read) so the user sees everything that
-will go before anything does.
+will go before anything does. A merge by hand first finds candidates (`merge_candidates`,
+a read) for the user to choose from.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from reverie.core.retrieve.options import SearchFilters
 from reverie.core.service import Reverie
 from reverie.core.store.forget import ForgetPlan, ForgetTarget
-from reverie.core.types import Changes, MemoryKind
+from reverie.core.types import Changes, ItemKind, MemoryKind
 from reverie.desktop.jobs import JobContext
 
 Work = Callable[[Reverie, JobContext], "MemoryOutcome"]
@@ -101,5 +103,75 @@ def forget(plan: ForgetPlan) -> Work:
     def work(facade: Reverie, ctx: JobContext) -> MemoryOutcome:
         changes = facade.memories.forget(plan, progress=ctx.progress, cancel=ctx.cancel)
         return MemoryOutcome(changes, "Forgotten for good", "")
+
+    return work
+
+
+MAX_CANDIDATES = 12
+_MEMORIES = SearchFilters(kinds=frozenset({ItemKind.MEMORY}))
+
+
+@dataclass(frozen=True)
+class MergeCandidate:
+    """A memory the shown one could be merged with, as the merge dialog lists it."""
+
+    id: str
+    text: str
+    kind: MemoryKind
+    when: datetime
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The answer to one search for merge candidates (`query` as typed, "" for the
+    memories most like the shown one), best first."""
+
+    query: str
+    found: tuple[MergeCandidate, ...]
+
+
+def merge_candidates(
+    memory_id: str, memory_text: str, query: str
+) -> Callable[[Reverie, JobContext], Candidates]:
+    """Current memories to merge `memory_id` with: those matching `query`, or with no
+    query those most similar to its own text, best first (a read)."""
+
+    def work(facade: Reverie, ctx: JobContext) -> Candidates:
+        hits = facade.search(query.strip() or memory_text, k=MAX_CANDIDATES + 1,
+                             filters=_MEMORIES)
+        found = []
+        for hit in hits:
+            if ctx.cancel.is_set():
+                break
+            detail = facade.memory_detail(hit.id) if hit.id != memory_id else None
+            if detail is None or detail.status != "active" or detail.kind == "summary":
+                continue  # itself, or a memory that cannot be merged
+            found.append(MergeCandidate(detail.id, detail.text, MemoryKind(detail.kind),
+                                        detail.valid_from))
+        return Candidates(query, tuple(found[:MAX_CANDIDATES]))
+
+    return work
+
+
+@dataclass(frozen=True)
+class MergeChoice:
+    """What the merge dialog decided: merge `other` into the shown memory (or both into
+    a new memory) holding `text`, `kind` and `when`."""
+
+    other: str
+    text: str
+    kind: MemoryKind
+    when: datetime
+    into_new: bool = False
+
+
+def merge(memory_id: str, choice: MergeChoice) -> Work:
+    """Merge the user's choice; the detail then shows the memory that holds the result."""
+
+    def work(facade: Reverie, _ctx: JobContext) -> MemoryOutcome:
+        merged = facade.merge_memories(memory_id, choice.other, text=choice.text,
+                                       kind=choice.kind, when=choice.when,
+                                       into_new=choice.into_new)
+        return MemoryOutcome(merged.changes, "Merged; Ctrl+Z undoes it", merged.survivor)
 
     return work

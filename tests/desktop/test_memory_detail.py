@@ -1,5 +1,5 @@
-"""A memory's detail in the timeline: its fields and sources, and edit, undo, pin and
-forget from it, on a real store with the real embedder."""
+"""A memory's detail in the timeline: its fields and sources, and edit, merge, undo, pin
+and forget from it, on a real store with the real embedder."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QUrl
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtWidgets import QDialogButtonBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from reverie.core.compose import open_reverie
@@ -215,3 +215,108 @@ def test_open_source_opens_the_file_the_turn_was_read_from(
     assert "Open source" in detail.text()
     detail.browser.anchorClicked.emit(QUrl("source:0"))
     assert opened == [sample_chat.resolve()] or opened == [sample_chat]
+
+
+def test_merge_with_finds_the_similar_memory_merges_and_undo_brings_both_back(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    facade = facade_of(window)
+    memory = a_memory(facade, "oat milk")
+    other_id, _changes = facade.memories.add(
+        "Dairy upsets my stomach, so I drink oat milk now.", when=memory.time + timedelta(hours=2))
+    window.timeline_model.refresh(None)
+    select(qtbot, window, memory)
+    detail = window.timeline.detail
+    assert detail.merge_action.shortcut().toString() == "Ctrl+M"
+    assert "Merge with…" in [b.accessibleName() for b in detail.buttons.findChildren(QPushButton)]
+
+    detail.browser.setFocus()
+    qtbot.keyClick(detail.browser, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: detail.merge_dialog is not None)
+    dialog = detail.merge_dialog
+    assert dialog is not None
+    assert not dialog.merge_button.isEnabled()  # nothing chosen yet
+    # With nothing typed, the memories most like this one come first (never itself).
+    qtbot.waitUntil(lambda: dialog.candidates.count() > 0, timeout=TIMEOUT_MS)
+    listed = [dialog.candidates.item(n).data(Qt.ItemDataRole.UserRole)
+              for n in range(dialog.candidates.count())]
+    assert listed[0] == other_id
+    assert memory.id not in listed
+    # Typing searches again (in a job); an answer to the words typed is listed.
+    dialog.search.setText("stomach dairy")
+    qtbot.waitUntil(lambda: "match" in dialog.status.text(), timeout=TIMEOUT_MS)
+    assert dialog.choose(other_id)
+    # Both side by side; the merged text starts as the longer of the two.
+    assert memory.text in dialog.this_label.text()
+    assert "Dairy upsets my stomach" in dialog.other_label.text()
+    longer = max(memory.text, "Dairy upsets my stomach, so I drink oat milk now.", key=len)
+    assert dialog.text.toPlainText() == longer
+    dialog.text.setPlainText("I drink oat milk because dairy upsets my stomach.")
+    dialog.merge_button.click()
+    wait_edit_done(qtbot, window)
+    qtbot.waitUntil(lambda: "Merged from: Dairy upsets" in detail.text(), timeout=TIMEOUT_MS)
+
+    shown = detail.detail
+    assert shown is not None
+    assert shown.id == memory.id
+    assert shown.text == "I drink oat milk because dairy upsets my stomach."
+    assert "edited by you" in detail.text()
+    assert "Merged by you" in detail.text()
+    assert "undo:" in detail.browser.toHtml()
+    row = window.timeline.view.currentIndex()  # the timeline row shows the merged text
+    assert row.data(ItemIdRole) == memory.id
+    assert "because dairy upsets" in str(row.data())
+    assert facade.memory_detail(other_id).status == "archived"  # type: ignore[union-attr]
+    day = memory.time.date().isoformat()
+    assert other_id not in [item.id for item in facade.timeline_items(day)]
+    assert window.timeline_model.locate(day, other_id).data(ItemIdRole) != other_id
+
+    detail.undo_action.trigger()
+    wait_edit_done(qtbot, window)
+    qtbot.waitUntil(lambda: "(undone)" in detail.text(), timeout=TIMEOUT_MS)
+    assert "Merged from" not in detail.text()
+    assert facade.memory_detail(memory.id).text == memory.text  # type: ignore[union-attr]
+    assert facade.memory_detail(other_id).status == "active"  # type: ignore[union-attr]
+    assert other_id in [item.id for item in facade.timeline_items(day)]
+    assert window.timeline_model.locate(day, other_id).data(ItemIdRole) == other_id
+    assert set(facade.memories.cited_episode_ids(memory.id)) == {
+        source.episode_id for source in facade.memory_detail(memory.id).sources}  # type: ignore[union-attr]
+
+
+def test_the_merge_dialog_refuses_an_empty_text_and_a_summary_cannot_be_merged(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    facade = facade_of(window)
+    memory = a_memory(facade, "oat milk")
+    other_id, _changes = facade.memories.add("I drink oat milk.", when=memory.time)
+    window.timeline_model.refresh(None)
+    select(qtbot, window, memory)
+    detail = window.timeline.detail
+    dialog = detail.merge()
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.choose(other_id), timeout=TIMEOUT_MS)
+    dialog.text.setPlainText("   ")
+    dialog.merge_button.click()
+    assert dialog.isVisible()
+    assert dialog.problem.text() == "The merged memory needs some text."
+    dialog.reject()
+    assert facade.memory_detail(other_id).status == "active"  # type: ignore[union-attr]
+    assert all(entry.action != "merged" for entry in facade.memories.history(memory.id))
+
+
+def test_the_edit_dialog_says_you_for_a_memory_about_the_user(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    facade = facade_of(window)
+    memory_id, _changes = facade.memories.add("I keep the spare key under the blue pot.")
+    window.timeline_model.refresh(None)
+    memory = a_memory(facade, "spare key")
+    assert memory.id == memory_id
+    select(qtbot, window, memory)
+    dialog = window.timeline.detail.edit()
+    assert dialog is not None
+    assert dialog.about.text() == "you"
+    assert dialog.change().empty  # "you" is who it was about: nothing changed
+    dialog.about.setText("Sam")
+    assert dialog.change().about == "Sam"
+    dialog.reject()
