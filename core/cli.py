@@ -179,9 +179,12 @@ def _run(reverie: Reverie, args: argparse.Namespace, cancel: threading.Event) ->
         report = reverie.import_file(
             args.file, extract=not args.no_extract, progress=ProgressPrinter(), cancel=cancel
         )
+        withheld = (f", {report.episodes_withheld} kept out by never-remember rules"
+                    if report.episodes_withheld else "")  # the output stays as it was without
         print(
-            f"imported {report.episodes_added} turns ({report.episodes_skipped} already stored)"
-            f", {report.memories_added} memories ({report.memories_dropped} ungrounded dropped)"
+            f"imported {report.episodes_added} turns ({report.episodes_skipped} already stored"
+            f"{withheld}), {report.memories_added} memories"
+            f" ({report.memories_dropped} ungrounded dropped)"
         )
     elif args.command == "extract":
         result = reverie.extract_pending(progress=ProgressPrinter(), cancel=cancel)

@@ -163,6 +163,7 @@ class Reverie:
             path=str(target), sources=imported.sources,
             episodes_added=changes.episodes_added, episodes_skipped=imported.skipped,
             memories_added=added, memories_dropped=dropped, changes=changes,
+            episodes_withheld=imported.withheld,
         )
 
     def _import_export_file(

@@ -174,3 +174,4 @@ class ImportReport:
     memories_added: int
     memories_dropped: int
     changes: Changes
+    episodes_withheld: int = 0  # new turns or passages a never-remember rule kept out

@@ -84,9 +84,12 @@ class ImportFlow(QObject):
     def _on_imported(self, outcome: object) -> None:
         assert isinstance(outcome, ImportOutcome)
         report = outcome.report
+        # Said only when a rule kept something out: otherwise it is noise on every import.
+        withheld = (f", {report.episodes_withheld} kept out by your never-remember rules"
+                    if report.episodes_withheld else "")
         self._bar.showMessage(
             f"Imported {Path(report.path).name}: {plural(report.episodes_added, 'new turn')}"
-            f" ({report.episodes_skipped} already stored),"
+            f" ({report.episodes_skipped} already stored{withheld}),"
             f" {plural(outcome.memories_added, 'memory', 'memories')} extracted"
         )
 

@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from bench.locomo import DEV_DIR, write_jsonl
-from tests.ledger_access import cli_env
+from reverie.core.compose import open_reverie
+from reverie.core.privacy import PrivacyRules, Rule, RuleKind
+from reverie.core.store.keys import Unlocker, fixed_passphrase
+from reverie.models.base import Embedder
+from tests.doubles import ScriptedLLM
+from tests.ledger_access import CLI_PASSPHRASE, cli_env
 
 pytestmark = pytest.mark.slow
 
@@ -153,3 +158,21 @@ def test_without_a_display_the_app_explains_how_to_run_headless(tmp_path: Path) 
     done = reverie(tmp_path, env=env)
     assert done.returncode == 2
     assert "QT_QPA_PLATFORM=offscreen" in done.stderr
+
+
+def test_import_says_how_many_turns_never_remember_rules_kept_out(
+    tmp_path: Path, bundled_embedder: Embedder, sample_chat: Path
+) -> None:
+    data = tmp_path / "data"
+    unlocker = Unlocker(None, fixed_passphrase(CLI_PASSPHRASE))  # as the CLI opens it
+    facade = open_reverie(data, llm=ScriptedLLM(lambda _m: ""), embedder=bundled_embedder,
+                          unlocker=unlocker)
+    try:
+        facade.set_privacy_rules(PrivacyRules((Rule(RuleKind.TEXT, "pottery"),)))
+    finally:
+        facade.close()
+    done = reverie(data, "import", "--no-extract", str(sample_chat))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(
+        "imported 7 turns (0 already stored, 2 kept out by never-remember rules), 0 memories")
+    assert stats(data)["episodes"] == 7

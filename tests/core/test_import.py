@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from reverie.core.errors import BadInput, Cancelled, InputFileError
+from reverie.core.privacy import PrivacyRules, Rule, RuleKind
 from reverie.core.service import Reverie
 
 
@@ -89,3 +90,23 @@ def test_index_is_reconciled_with_the_ledger_on_open(
     assert reopened.store.index.ids() == {
         row["id"] for row in reopened.store.ledger.query("SELECT id FROM episodes")
     }
+
+
+def test_the_report_counts_the_turns_never_remember_rules_kept_out(
+    open_store: Callable[..., Reverie], sample_chat: Path
+) -> None:
+    reverie = open_store()
+    reverie.set_privacy_rules(PrivacyRules((Rule(RuleKind.TEXT, "Pottery"),)))
+    lines = [json.loads(line) for line in sample_chat.read_text(encoding="utf-8").splitlines()]
+    barred = {line["id"] for line in lines if "pottery" in line["text"].lower()}
+    assert len(barred) == 2  # the sample's two turns about the pottery class
+    report = reverie.import_file(sample_chat, extract=False)
+    assert report.episodes_withheld == 2
+    assert report.episodes_added == len(lines) - 2
+    assert reverie.counts()["episodes"] == len(lines) - 2
+    # Kept out, not stored: a second import meets them as new and keeps them out again.
+    again = reverie.import_file(sample_chat, extract=False)
+    assert (again.episodes_added, again.episodes_skipped, again.episodes_withheld) == (
+        0, len(lines) - 2, 2)
+    reverie.set_privacy_rules(PrivacyRules())
+    assert reverie.import_file(sample_chat, extract=False).episodes_withheld == 0
