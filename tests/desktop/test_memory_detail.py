@@ -17,6 +17,7 @@ from reverie.core.service import Reverie
 from reverie.core.types import ItemKind, TimelineItem
 from reverie.desktop.jobs import Lane
 from reverie.desktop.main_window import MainWindow
+from reverie.desktop.memory_work import Candidates
 from reverie.desktop.theme import tone
 from reverie.desktop.timeline_model import ItemIdRole
 from reverie.models.base import Embedder
@@ -320,3 +321,40 @@ def test_the_edit_dialog_says_you_for_a_memory_about_the_user(
     dialog.about.setText("Sam")
     assert dialog.change().about == "Sam"
     dialog.reject()
+
+
+def test_merging_both_into_a_new_memory_from_the_dialog_and_undoing_it(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    facade = facade_of(window)
+    memory = a_memory(facade, "oat milk")
+    other_id, _changes = facade.memories.add("I drink oat milk.", when=memory.time)
+    window.timeline_model.refresh(None)
+    select(qtbot, window, memory)
+    detail = window.timeline.detail
+    dialog = detail.merge()
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.choose(other_id), timeout=TIMEOUT_MS)
+    listed = dialog.candidates.count()
+    # An answer to words no longer typed is dropped, whatever it holds.
+    dialog.show_candidates(Candidates("words typed before", ()))
+    assert dialog.candidates.count() == listed
+    dialog.into_new.setChecked(True)
+    dialog.text.setPlainText("Oat milk instead of dairy, for my stomach.")
+    dialog.merge_button.click()
+    wait_edit_done(qtbot, window)
+    qtbot.waitUntil(lambda: detail.detail is not None
+                    and detail.detail.id not in (memory.id, other_id), timeout=TIMEOUT_MS)
+    new = detail.detail
+    assert new is not None
+    assert new.text == "Oat milk instead of dairy, for my stomach."
+    assert detail.text().count("Merged from: ") == 2
+    for merged_away in (memory.id, other_id):
+        assert facade.memory_detail(merged_away).status == "archived"  # type: ignore[union-attr]
+
+    detail.undo_action.trigger()  # the new memory's newest change: the merge itself
+    wait_edit_done(qtbot, window)
+    qtbot.waitUntil(lambda: facade.memory_detail(new.id).status == "archived",  # type: ignore[union-attr]
+                    timeout=TIMEOUT_MS)
+    for merged_away in (memory.id, other_id):
+        assert facade.memory_detail(merged_away).status == "active"  # type: ignore[union-attr]
