@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QStyle, QWidget
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 THEME_ENV = "REVERIE_THEME"
 
@@ -32,7 +32,10 @@ TONE_PROPERTY = "reverieTone"  # the tone a widget's text was given by `use_tone
 # least 4.5:1 contrast against the window, base and alternate-base colours of their
 # scheme; `chip` and `highlight` are backgrounds, under accent and plain text.
 _TONES = {
-    "muted": ("#606064", "#a6a6ac"),  # secondary text: dates, notes, hints, placeholders
+    # Secondary text: dates, notes, hints, placeholders. Cool greys (red below green):
+    # the anti-aliased edges of neutral grey text on grey never match one exactly, so a
+    # test reading drawn pixels can tell which scheme's muted was used.
+    "muted": ("#5d6066", "#a5a8ae"),
     "accent": ("#2f5d8a", "#8fb8e8"),  # the user's words, links, citation chips' text
     "answer": ("#3a3a3a", "#e4e4e4"),  # the speaker name over Reverie's answers
     "problem": ("#a33a2a", "#f08c7c"),  # errors, refusals, broken things
@@ -41,6 +44,7 @@ _TONES = {
     "chip": ("#e3ecf6", "#2c3e52"),  # behind a citation chip (accent text)
     "highlight": ("#f6d86b", "#7a6520"),  # behind a search match (plain text)
 }
+DARK_OUTLINE = "#8a8a90"  # rings check boxes and radio buttons on the dark palette
 TEXT_TONES = ("muted", "accent", "answer", "problem", "warning", "good")
 """The tones drawn as text (the others are backgrounds)."""
 
@@ -55,7 +59,12 @@ def wants_dark() -> bool:
 
 
 def apply_theme(app: QApplication) -> None:
-    """Give `app` the palette of the scheme wanted now, and follow the system's changes."""
+    """Give `app` the palette of the scheme wanted now, and follow the system's changes.
+
+    The app's style is wrapped once in `OutlinedIndicators`.
+    """
+    if not isinstance(app.style(), OutlinedIndicators):
+        app.setStyle(OutlinedIndicators(app.style().name()))
     _apply(app)
     hints = app.styleHints()
     if not app.property("reverie_follows_scheme"):
@@ -65,9 +74,7 @@ def apply_theme(app: QApplication) -> None:
 
 def is_dark() -> bool:
     """True when the palette in use is dark (its window darker than its text)."""
-    palette = QGuiApplication.palette()
-    return palette.color(QPalette.ColorRole.Window).lightness() < palette.color(
-        QPalette.ColorRole.WindowText).lightness()
+    return _dark(QGuiApplication.palette())
 
 
 def tone(name: str) -> str:
@@ -105,6 +112,43 @@ def _apply(app: QApplication) -> None:
             widget.setStyleSheet(qss(named))
         elif widget.styleSheet():
             widget.setStyleSheet(widget.styleSheet())
+
+
+class OutlinedIndicators(QProxyStyle):
+    """The app's style, with check boxes and radio buttons ringed in `DARK_OUTLINE` on a
+    dark palette.
+
+    Fusion rings them in the window colour made darker, which on a dark window is all
+    but invisible (an unchecked radio button was a black dot on black): the ring drawn
+    over it here keeps 3:1 contrast with the window, as WCAG asks of controls.
+    """
+
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption,
+                      painter: QPainter, widget: QWidget | None = None) -> None:
+        """Draw as the base style does, then the ring when the palette is dark."""
+        super().drawPrimitive(element, option, painter, widget)
+        radio = element == QStyle.PrimitiveElement.PE_IndicatorRadioButton
+        if not (radio or element == QStyle.PrimitiveElement.PE_IndicatorCheckBox) \
+                or not _dark(option.palette):
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        enabled = bool(option.state & QStyle.StateFlag.State_Enabled)
+        ring = QColor(DARK_OUTLINE) if enabled else option.palette.color(
+            QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
+        painter.setPen(QPen(ring, 1.0))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        box = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)
+        if radio:
+            painter.drawEllipse(box.adjusted(0.5, 0.5, -0.5, -0.5))
+        else:
+            painter.drawRoundedRect(box.adjusted(0, 0, -1, -1), 1.5, 1.5)
+        painter.restore()
+
+
+def _dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Window).lightness() < palette.color(
+        QPalette.ColorRole.WindowText).lightness()
 
 
 def light_palette(style: QStyle) -> QPalette:

@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QStyleFactory
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QLabel,
+    QRadioButton,
+    QStyle,
+    QStyleFactory,
+    QStyleOptionButton,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from reverie.core.capture.watching import SourceStatus, WatchedSource
@@ -102,8 +111,8 @@ def test_tones_follow_the_palette_in_use(
         theme.tone("purple")
 
 
-def drawn_colours(label: QLabel) -> set[str]:
-    image = label.grab().toImage()
+def drawn_colours(widget: QWidget) -> set[str]:
+    image = widget.grab().toImage()
     return {image.pixelColor(x, y).name() for x in range(image.width())
             for y in range(image.height())}
 
@@ -113,7 +122,7 @@ def switch(
     qapp: QApplication, monkeypatch: pytest.MonkeyPatch, palettes: dict[str, QPalette]
 ) -> Iterator[object]:
     """A function switching the app between light and dark as the system would."""
-    style = qapp.style().name()
+    style = qapp.style().name() or "fusion"
     qapp.setStyle("Fusion")
 
     def to(scheme: str) -> None:
@@ -211,3 +220,32 @@ def test_item_models_give_the_tone_of_the_scheme_in_use(switch: object) -> None:
         seen[scheme] = model.data(state, Qt.ItemDataRole.ForegroundRole)
         assert seen[scheme] == theme.color("problem")
     assert seen["light"] != seen["dark"]
+
+
+def test_check_boxes_and_radio_buttons_stay_visible_in_the_dark(
+    qtbot: QtBot, switch: object, palettes: dict[str, QPalette]
+) -> None:
+    assert callable(switch)
+    window = palettes["dark"].color(ROLE.Window)
+    assert contrast(QColor(theme.DARK_OUTLINE), window) >= 3.0  # WCAG: controls 3:1
+    switch("dark")
+    box, radio = QCheckBox("Pinned"), QRadioButton("Keep the key in the keyring")
+    for button in (box, radio):
+        qtbot.addWidget(button)
+        button.show()
+    qtbot.waitExposed(radio)
+
+    def brightest_ring(button: QWidget, element: QStyle.SubElement) -> QColor:
+        option = QStyleOptionButton()
+        option.initFrom(button)
+        indicator = button.style().subElementRect(element, option, button)
+        image = button.grab().toImage()
+        return max((image.pixelColor(x, y) for x in range(indicator.left(), indicator.right())
+                    for y in range(indicator.top(), indicator.bottom())),
+                   key=relative_luminance)
+
+    assert theme.DARK_OUTLINE in drawn_colours(box)
+    ring = brightest_ring(radio, QStyle.SubElement.SE_RadioButtonIndicator)
+    assert contrast(ring, window) >= 3.0
+    switch("light")  # Fusion's own ring, which is fine on a light window
+    assert theme.DARK_OUTLINE not in drawn_colours(box)
