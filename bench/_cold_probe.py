@@ -4,9 +4,11 @@
 (`reverie.desktop.app.run_app` on a data directory, the key from
 `$REVERIE_PASSPHRASE`), with an event filter on the QApplication that notes, as
 `time.time()`, when the window is first shown, first painted ("Opening your
-memories…"), when it says `opened` (store open, capture and schedule started), and its
-first paint after that (the timeline and chat on screen: interactive); then it closes
-the window as a user would. `bare` mode shows an empty `QMainWindow` until its first
+memories…"), when it says `ready` (the main page is up: the ledger is open, the timeline
+reads and the chat takes questions; the vector index may still be opening), its first
+paint after that (the timeline and chat on screen: interactive), and when it says
+`opened` (capture and the schedule started too); then it closes the window as a user
+would. `bare` mode shows an empty `QMainWindow` until its first
 paint: the least any Qt window costs here, the baseline.
 
 The milestones go to stdout as one line, `COLD {json}`. Only the standard library is
@@ -48,20 +50,28 @@ def run_app(data_dir: str) -> None:
             if kind == QEvent.Type.Show and isinstance(watched, QMainWindow) and not self.window:
                 self.window = watched
                 _note("shown")
+                watched.ready.connect(self.on_ready)  # type: ignore[attr-defined]
                 watched.opened.connect(self.on_opened)  # type: ignore[attr-defined]
             elif (kind == QEvent.Type.Paint and isinstance(watched, QWidget)
                   and self.window and watched.window() is self.window):
                 _note("first_paint")
-                if "opened" in MARKS and "interactive" not in MARKS:
+                if "ready" in MARKS and "interactive" not in MARKS:
                     _note("interactive")
+                    loaded["at_interactive"] = [m for m in HEAVY if m in sys.modules]
+                if "opened" in MARKS and "interactive" in MARKS:
                     QTimer.singleShot(0, self.window.close)
             return False
+
+        def on_ready(self) -> None:
+            _note("ready")
+            if self.window is not None:
+                self.window.update()  # a paint is due anyway; make sure one comes
 
         def on_opened(self) -> None:
             _note("opened")
             loaded["at_opened"] = [m for m in HEAVY if m in sys.modules]
             if self.window is not None:
-                self.window.update()  # a paint is due anyway; make sure one comes
+                self.window.update()
 
     application = desktop_app.create_application()
     probe = Probe()

@@ -26,6 +26,7 @@ def open_reverie(
     embedder: Embedder | None = None,
     settings: Settings | None = None,
     unlocker: Unlocker | None = None,
+    index_in_background: bool = False,
 ) -> Reverie:
     """Open Reverie on a data directory with the given models, or else those the
     model registry (`reverie models`) chose for each role.
@@ -45,14 +46,13 @@ def open_reverie(
 
         registry = ModelRegistry(resolve_config_dir())
         embedder = embedder_for(registry.embedder())
-    store = Store(directory, embedder.name, unlocker or default_unlocker())
+    store = Store(directory, embedder.name, unlocker or default_unlocker(),
+                  index_in_background=index_in_background)
     try:
         if store.embedding_model != embedder.name:
             # The store's index is another model's: search with that one until a
             # re-embedding (reverie reembed, or the app) moves it to the chosen one.
             embedder = _store_embedder(store.embedding_model, registry, embedder)
-        added, removed = store.reconcile()
-        log.info("store open; index reconciled (+%d, -%d)", added, removed)
         if llm is None:
             from reverie.models.registry import ModelRegistry
             from reverie.models.roles import role_models

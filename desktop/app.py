@@ -17,40 +17,34 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMessageLogContext, QSize, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from reverie.core.compose import open_reverie
 from reverie.core.config import APP_NAME, resolve_data_dir
 from reverie.core.logsetup import configure_logging
-from reverie.core.service import Reverie
 from reverie.core.store.keys import (
     PASSPHRASE_ENV,
     PassphraseRequest,
+    PreparedUnlocker,
     default_unlocker,
     fixed_passphrase,
     passphrase_from_env,
     passphrase_needed,
     secure_keyring,
 )
+from reverie.core.store.vault import store_exists
 from reverie.desktop.crash import (
     UNEXPECTED_TITLE,
     CrashHandler,
     resolve_log_dir,
     unexpected_message,
 )
-from reverie.desktop.first_run import (
-    FirstRunChoices,
-    FirstRunWizard,
-    Start,
-    ask_first_run,
-    follow_when_open,
-    wizard_wanted,
-)
-from reverie.desktop.main_window import MainWindow
+from reverie.desktop.early_open import EarlyOpen
 from reverie.desktop.single_instance import (
     Handover,
     SingleInstance,
@@ -59,7 +53,13 @@ from reverie.desktop.single_instance import (
     server_name,
 )
 from reverie.desktop.theme import apply_theme
-from reverie.desktop.tray import Tray
+
+if TYPE_CHECKING:
+    from reverie.core.service import Reverie
+    from reverie.desktop.first_run import FirstRunChoices, Start
+
+# The window, the first-run wizard and the whole engine are imported where they are
+# first needed, so that opening the store can start before they are (see early_open).
 
 log = logging.getLogger("reverie.desktop")
 qt_log = logging.getLogger("reverie.qt")
@@ -91,17 +91,30 @@ def run_app(data_dir: str | None, *, verbose: bool) -> int:
         if handover is not None:
             sys.stderr.write(handover_line(handover, directory) + "\n")
             return 0 if handover is Handover.ACTIVATED else 1
-        answer = _first_run(directory, instance) if wizard_wanted(directory) else None
+        if not wizard_wanted(directory):
+            return _run_window(app, directory, instance)
+        from reverie.desktop.first_run import Start
+
+        answer = _first_run(directory, instance)
         if answer is Start.CANCEL:
             return 0
         if answer is not Start.DEMO:
-            creating = [answer] if answer is not None else []
+            creating = [answer]
             del answer  # the passphrase is kept only where the open job takes it from
             return _run_window(app, directory, instance, creating)
     finally:
         instance.release()
         qInstallMessageHandler(previous_handler)
     return _run_sample_life(verbose)
+
+
+def wizard_wanted(directory: Path) -> bool:
+    """Show the first-run wizard: no store yet, and no passphrase given by the environment.
+
+    `$REVERIE_PASSPHRASE` is how scripts and headless machines answer the key question
+    (see `passphrase_from_env`); a window waiting for a person would stall them.
+    """
+    return not store_exists(directory) and not os.environ.get(PASSPHRASE_ENV)
 
 
 def _run_sample_life(verbose: bool) -> int:
@@ -120,6 +133,7 @@ def _run_sample_life(verbose: bool) -> int:
 
 def _first_run(directory: Path, instance: SingleInstance) -> FirstRunChoices | Start:
     """The first-run wizard, raised by a second launch while it is open."""
+    from reverie.desktop.first_run import FirstRunWizard, ask_first_run
 
     shown: list[FirstRunWizard] = []
 
@@ -155,17 +169,47 @@ def _run_window(
     creating = creating or []
     folders = creating[0].folders if creating else ()
 
-    def opener(passphrase: str | None) -> Reverie:
-        if creating:  # runs on the open job's worker; the answers are used once
-            unlocker = creating.pop().unlocker(secure_keyring())
-            return open_reverie(directory, unlocker=unlocker)
-        ask = fixed_passphrase(passphrase) if passphrase else passphrase_from_env
-        return open_reverie(directory, unlocker=default_unlocker(ask=ask))
-
     def needs_passphrase() -> PassphraseRequest | None:
         if creating or os.environ.get(PASSPHRASE_ENV):
             return None
         return passphrase_needed(directory, secure_keyring())
+
+    def open_store(passphrase: str | None, *, early: bool = False) -> Reverie:
+        if creating:  # runs on the open job's worker; the answers are used once
+            unlocker = creating.pop().unlocker(secure_keyring())
+        else:
+            ask = fixed_passphrase(passphrase) if passphrase else passphrase_from_env
+            unlocker = default_unlocker(ask=ask)
+            if early:  # the key first: scrypt runs while the other thread imports
+                unlocker = PreparedUnlocker(unlocker, directory)
+        from reverie.core.compose import open_reverie
+
+        return open_reverie(directory, unlocker=unlocker, index_in_background=True)
+
+    early = (None if creating or needs_passphrase()
+             else EarlyOpen(lambda: open_store(None, early=True)))
+
+    def opener(passphrase: str | None) -> Reverie:
+        if early is not None and not early.taken and passphrase is None:
+            return early.take()
+        return open_store(passphrase)
+
+    try:
+        return _show_window(app, directory, instance, opener=opener,
+                            needs_passphrase=needs_passphrase, folders=folders)
+    finally:
+        if early is not None:
+            early.discard()
+
+
+def _show_window(
+    app: QApplication, directory: Path, instance: SingleInstance, *,
+    opener: Callable[[str | None], Reverie],
+    needs_passphrase: Callable[[], PassphraseRequest | None], folders: tuple[Path, ...],
+) -> int:
+    from reverie.desktop.first_run import follow_when_open
+    from reverie.desktop.main_window import MainWindow
+    from reverie.desktop.tray import Tray
 
     window = MainWindow(opener, needs_passphrase=needs_passphrase)
     follow_when_open(window, folders)

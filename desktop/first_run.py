@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,8 +24,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget, QWizard, QWizardPage
 
 from reverie.core.config import resolve_config_dir
-from reverie.core.store.keys import KEY_FILE, PASSPHRASE_ENV, Unlocker, fixed_passphrase
-from reverie.core.store.vault import LEDGER_FILE
+from reverie.core.store.keys import Unlocker, fixed_passphrase
 from reverie.desktop.first_run_models import ModelsPage
 from reverie.desktop.first_run_pages import FoldersPage, KeyPage, WelcomePage
 from reverie.desktop.sources_model import display_path
@@ -65,20 +63,6 @@ class FirstRunChoices:
         if self.use_keyring:
             return Unlocker(keyring_backend, None)
         return Unlocker(None, fixed_passphrase(self.passphrase or ""))
-
-
-def has_store(directory: Path) -> bool:
-    """True when `directory` holds a store (its key recipe or its ledger)."""
-    return (directory / KEY_FILE).exists() or (directory / LEDGER_FILE).exists()
-
-
-def wizard_wanted(directory: Path) -> bool:
-    """Show the wizard: no store yet, and no passphrase given by the environment.
-
-    `$REVERIE_PASSPHRASE` is how scripts and headless machines answer the key question
-    (see `passphrase_from_env`); a window waiting for a person would stall them.
-    """
-    return not has_store(directory) and not os.environ.get(PASSPHRASE_ENV)
 
 
 class ReadyPage(QWizardPage):

@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
     itself); Memory care's Consolidate now still works.
     """
 
+    ready = Signal()  # the main page is up: the timeline reads, the chat takes questions
     opened = Signal()  # the store is open, capture and the schedule started (or failed to)
     open_failed = Signal(str)
 
@@ -297,6 +298,7 @@ class MainWindow(QMainWindow):
         # Carries on an interrupted re-embedding, or starts one when the embedder was
         # changed while the app was closed (`reverie models use embedder`).
         self.reembedding.start()
+        self.ready.emit()
 
     def set_autostart(self, enabled: bool) -> None:
         """Start (or stop starting) Reverie at login; the file is written in a job."""
@@ -496,6 +498,7 @@ class MainWindow(QMainWindow):
         self.timeline_model.set_facade(None)
         self.sources.model.clear()
         self.care.clear()
+        self.people.clear()
         self.runner.shutdown()
 
     def _stop_sleep(self) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from reverie.core.errors import ModelError
+from reverie.core.native_imports import native_import
 
 if TYPE_CHECKING:
     from llama_cpp import Llama
@@ -96,7 +97,12 @@ def open_llama(failure: str, **options: Any) -> Llama:
     `llama_cpp.Llama` is looked up at each call (tests stand in for it there).
     """
     try:
-        import llama_cpp  # a native library, loaded on demand
+        with native_import():
+            import llama_cpp  # a native library, loaded on demand
+
+            # Structured answers need it at the first extraction: import it now, with
+            # the library, not later on a thread that the window is waiting for.
+            import llama_cpp.llama_grammar
     except (ImportError, OSError, RuntimeError) as error:
         raise ModelError(f"The llama-cpp runtime cannot be loaded: {error}") from error
     install()

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reverie.core.errors import ModelError
+from reverie.core.native_imports import native_import
 from reverie.models import hardware
 from reverie.models.bundled import BUNDLED_EMBEDDER, BUNDLED_TOKENIZER
 
@@ -173,8 +174,9 @@ class OnnxEmbedder:
     def _load(self) -> _Runtime:
         try:
             # Native libraries, loaded on demand (see the module docstring).
-            import onnxruntime
-            from tokenizers import Tokenizer
+            with native_import():
+                import onnxruntime
+                from tokenizers import Tokenizer
         except (ImportError, OSError) as error:
             raise ModelError(f"The embedding runtime cannot be loaded: {error}") from error
 

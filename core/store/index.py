@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from reverie.core.native_imports import native_import
+
 log = logging.getLogger("reverie.index")
 
 
@@ -32,8 +34,9 @@ class VectorIndex:
     """Nearest-neighbour search over item vectors, backed by a Chroma PersistentClient."""
 
     def __init__(self, path: Path, model: str) -> None:
-        import chromadb
-        from chromadb.config import Settings as ChromaSettings
+        with native_import():
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
 
         path.mkdir(parents=True, exist_ok=True)
         self.model = model

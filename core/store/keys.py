@@ -249,3 +249,32 @@ class Unlocker:
             self.keyring.set_password(KEYRING_SERVICE, user, key.hex())
         except Exception as exc:
             raise StoreError(f"the OS keyring refused to keep the key: {exc}") from None
+
+
+class PreparedUnlocker(Unlocker):
+    """An unlocker whose first candidate key is produced ahead of opening.
+
+    The app derives it while it is still importing its interface: scrypt releases the
+    GIL, so the key costs no time on the path to the window. Only the first candidate
+    is made early; the rest (and any retry) come as `Unlocker.attempts` makes them.
+    """
+
+    def __init__(self, inner: Unlocker, data_dir: Path) -> None:
+        """Make `inner`'s first candidate key for `data_dir` now (none for a new store)."""
+        super().__init__(inner.keyring, inner.ask)
+        self._recipes = read_recipes(data_dir)
+        self._pending: Iterator[tuple[KeyRecipe, bytes]] | None = None
+        self._first: tuple[KeyRecipe, bytes] | None = None
+        if self._recipes is not None:
+            self._pending = inner.attempts(self._recipes)
+            self._first = next(self._pending, None)
+
+    def attempts(self, recipes: list[KeyRecipe]) -> Iterator[tuple[KeyRecipe, bytes]]:
+        """The prepared candidates, or fresh ones if `recipes` are not those prepared for."""
+        if recipes != self._recipes or self._pending is None:
+            yield from super().attempts(recipes)
+            return
+        first, pending, self._first, self._pending = self._first, self._pending, None, None
+        if first is not None:
+            yield first
+        yield from pending

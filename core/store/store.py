@@ -14,11 +14,13 @@ import logging
 import random
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from reverie.core.errors import StoreError
 from reverie.core.jobs import Progress, check_cancel, no_progress
 from reverie.core.store.index import IndexEntry, VectorIndex
 from reverie.core.store.keys import Unlocker
@@ -38,28 +40,80 @@ NEEDS_COMPACTION = "index_needs_compaction"
 class Store:
     """Owns a data directory: its lock, its ledger and its vector index."""
 
-    def __init__(self, data_dir: Path, embedding_model: str, unlocker: Unlocker) -> None:
+    def __init__(self, data_dir: Path, embedding_model: str, unlocker: Unlocker, *,
+                 index_in_background: bool = False) -> None:
         """Open `data_dir`; a new store's vectors will be `embedding_model`'s.
 
         A store keeps the embedder its index was built with (`embedding_model` after
         opening may differ from the one asked for: the caller then needs that one to
-        search, see `core.reembed`).
+        search, see `core.reembed`). The index is opened, compacted if a forget left it
+        so, and reconciled with the ledger; with `index_in_background` that happens on a
+        thread of its own (Chroma takes about a second to start), and whatever needs the
+        index waits for it, while the ledger serves reads at once.
         """
         self.data_dir = data_dir
         self._closed = False
         self._index_lock = threading.Lock()
+        self._index: VectorIndex | None = None
+        self._index_problem: BaseException | None = None
+        self._opener: threading.Thread | None = None
         self._lock = DataDirLock(data_dir)
         self._lock.acquire()
         try:
             self.ledger = open_ledger(data_dir, unlocker)
             self.embedding_model = self._active_model(embedding_model)
-            self.index = self._open_index()
-            if self.meta(NEEDS_COMPACTION):
-                # A forget was interrupted before Chroma's files were compacted.
-                self.rebuild_index()
+            if index_in_background:
+                # Held until the index is ready: every index user takes this lock first.
+                self._index_lock.acquire()
+                self._opener = threading.Thread(
+                    target=self._open_index_in_background, name="reverie-index-open",
+                    daemon=True)
+                self._opener.start()
+            else:
+                self._prepare_index()
         except BaseException:
+            if hasattr(self, "ledger"):
+                self.ledger.close()
             self._lock.release()
             raise
+
+    @property
+    def index(self) -> VectorIndex:
+        """The vector index; raises StoreError when it could not be opened."""
+        if self._index is None:
+            if self._opener is not None:
+                self._opener.join()
+            if self._index is None:
+                raise StoreError(
+                    f"The search index could not be opened ({self._index_problem!r}); "
+                    "run `reverie reindex` to rebuild it from the ledger"
+                )
+        return self._index
+
+    @property
+    def index_ready(self) -> bool:
+        """Whether the index has been opened (and reconciled) yet."""
+        opening = self._opener is not None and self._opener.is_alive()
+        return self._index is not None and not opening
+
+    def _open_index_in_background(self) -> None:
+        try:
+            self._prepare_index()
+        except BaseException as exc:  # surfaced to whoever uses the index next
+            self._index_problem = exc
+            log.exception("the search index could not be opened")
+        finally:
+            self._index_lock.release()
+
+    def _prepare_index(self) -> None:
+        started = time.perf_counter()
+        self._index = self._open_index()
+        if self.meta(NEEDS_COMPACTION):
+            # A forget was interrupted before Chroma's files were compacted.
+            self._rebuild(no_progress, None)
+        added, removed = self._reconcile(full=False)
+        log.info("index open and reconciled (+%d, -%d) in %.2f s", added, removed,
+                 time.perf_counter() - started)
 
     def _active_model(self, default: str) -> str:
         recorded = self.meta(ACTIVE_EMBEDDER)
@@ -89,7 +143,7 @@ class Store:
             (self.data_dir / NEXT_INDEX_DIR).rename(self.data_dir / INDEX_DIR)
             # The outbox stays: its upserts now read `model`'s vectors, its deletes
             # remove what was forgotten while the next index was being built.
-            self.index = VectorIndex(self.data_dir / INDEX_DIR, model)
+            self._index = VectorIndex(self.data_dir / INDEX_DIR, model)
 
     def nearest(
         self, vector: np.ndarray, n: int, *, max_ts: float | None = None,
@@ -108,17 +162,20 @@ class Store:
     def sync_index(self) -> int:
         """Apply pending index changes from the outbox; return how many were applied."""
         with self._index_lock:
-            pending = self.ledger.query("SELECT seq, item_id, op FROM index_outbox ORDER BY seq")
-            if not pending:
-                return 0
-            upserts = sorted({row["item_id"] for row in pending if row["op"] == "upsert"})
-            deletes = sorted({row["item_id"] for row in pending if row["op"] == "delete"})
-            self.index.delete(deletes)
-            self._upsert_from_ledger(upserts)
-            last = pending[-1]["seq"]
-            with self.ledger.transaction() as conn:
-                conn.execute("DELETE FROM index_outbox WHERE seq <= ?", (last,))
-            return len(pending)
+            return self._sync()
+
+    def _sync(self) -> int:
+        pending = self.ledger.query("SELECT seq, item_id, op FROM index_outbox ORDER BY seq")
+        if not pending:
+            return 0
+        upserts = sorted({row["item_id"] for row in pending if row["op"] == "upsert"})
+        deletes = sorted({row["item_id"] for row in pending if row["op"] == "delete"})
+        self.index.delete(deletes)
+        self._upsert_from_ledger(upserts)
+        last = pending[-1]["seq"]
+        with self.ledger.transaction() as conn:
+            conn.execute("DELETE FROM index_outbox WHERE seq <= ?", (last,))
+        return len(pending)
 
     def reconcile(self, *, full: bool = False) -> tuple[int, int]:
         """Make the index hold exactly the ledger's vectors: (added, removed).
@@ -127,24 +184,27 @@ class Store:
         comparing every id costs seconds at a million items, and the outbox already
         covers an interrupted update. `reverie reindex` is the full remedy.
         """
-        self.sync_index()
         with self._index_lock:
-            stored = self.ledger.query(
-                "SELECT COUNT(*) FROM vectors WHERE model = ?", (self.embedding_model,)
-            )[0][0]
-            if not full and int(stored) == self.index.count():
-                return 0, 0
-            wanted = {
-                row["item_id"]
-                for row in self.ledger.query(
-                    "SELECT item_id FROM vectors WHERE model = ?", (self.embedding_model,)
-                )
-            }
-            present = self.index.ids()
-            missing = sorted(wanted - present)
-            orphaned = sorted(present - wanted)
-            self._upsert_from_ledger(missing)
-            self.index.delete(orphaned)
+            return self._reconcile(full=full)
+
+    def _reconcile(self, *, full: bool) -> tuple[int, int]:
+        self._sync()
+        stored = self.ledger.query(
+            "SELECT COUNT(*) FROM vectors WHERE model = ?", (self.embedding_model,)
+        )[0][0]
+        if not full and int(stored) == self.index.count():
+            return 0, 0
+        wanted = {
+            row["item_id"]
+            for row in self.ledger.query(
+                "SELECT item_id FROM vectors WHERE model = ?", (self.embedding_model,)
+            )
+        }
+        present = self.index.ids()
+        missing = sorted(wanted - present)
+        orphaned = sorted(present - wanted)
+        self._upsert_from_ledger(missing)
+        self.index.delete(orphaned)
         if missing or orphaned:
             log.warning("index reconciled: %d added, %d removed", len(missing), len(orphaned))
         return len(missing), len(orphaned)
@@ -159,10 +219,14 @@ class Store:
         completes.
         """
         with self._index_lock:
-            self.index.close()
-            self._remove_index_files()
-            self.index = VectorIndex(self.data_dir / INDEX_DIR, self.embedding_model)
-            return self._fill_index(progress, cancel)
+            return self._rebuild(progress, cancel)
+
+    def _rebuild(self, progress: Progress, cancel: threading.Event | None) -> int:
+        if self._index is not None:
+            self._index.close()
+        self._remove_index_files()
+        self._index = VectorIndex(self.data_dir / INDEX_DIR, self.embedding_model)
+        return self._fill_index(progress, cancel)
 
     def _fill_index(self, progress: Progress, cancel: threading.Event | None) -> int:
         ids = [
@@ -212,7 +276,7 @@ class Store:
                 index.close()
             self._remove_index_files()
             index = VectorIndex(path, self.embedding_model)
-            self.index = index
+            self._index = index
             self._fill_index(no_progress, None)
         return index
 
@@ -264,8 +328,11 @@ class Store:
         if self._closed:
             return
         self._closed = True
+        if self._opener is not None:
+            self._opener.join()  # Chroma must not be left half-open
         try:
-            self.index.close()
+            if self._index is not None:
+                self._index.close()
             self.ledger.close()
         finally:
             self._lock.release()

@@ -28,6 +28,11 @@ log = logging.getLogger("reverie.store")
 LEDGER_FILE = "ledger.db"
 
 
+def store_exists(directory: Path) -> bool:
+    """True when `directory` holds a store (its key recipe or its ledger)."""
+    return (directory / keys.KEY_FILE).exists() or (directory / LEDGER_FILE).exists()
+
+
 def open_ledger(data_dir: Path, unlocker: Unlocker) -> Ledger:
     """Open (or create) the ledger of `data_dir`, asking `unlocker` for its key."""
     path = data_dir / LEDGER_FILE

@@ -32,9 +32,10 @@ from pytestqt.qtbot import QtBot
 from reverie.core.compose import open_reverie
 from reverie.core.store.keys import KEY_FILE, MIN_PASSPHRASE
 from reverie.core.store.ledger import is_plaintext_sqlite
+from reverie.core.store.vault import store_exists
 from reverie.desktop import app as app_module
 from reverie.desktop import first_run_models
-from reverie.desktop.first_run import FirstRunWizard, has_store
+from reverie.desktop.first_run import FirstRunWizard
 from reverie.desktop.first_run_pages import passphrase_problem, passphrase_strength
 from reverie.desktop.jobs import Lane
 from reverie.desktop.main_window import MainWindow
@@ -102,7 +103,7 @@ def finish_when_checked(wizard: FirstRunWizard, seen: dict[str, Any]) -> None:
         wizard.next()
         assert wizard.currentPage() is wizard.ready
         seen["summary"] = wizard.ready.summary.text()
-        seen["store_before_start"] = has_store(seen["data"])
+        seen["store_before_start"] = store_exists(seen["data"])
         wizard.button(QWizard.WizardButton.FinishButton).click()
 
     when(wizard.models.isComplete, start)
