@@ -86,6 +86,8 @@ class MainWindow(QMainWindow):
         self._extract_captured = extract_captured
         self._schedule_sleep = schedule_sleep
         self._shutting_down = False
+        self._counts_reading = False  # a counts job is asked for or running
+        self._counts_again = False  # and asked again meanwhile
         self._needs_passphrase = needs_passphrase
         self._passphrase_given = False
         self.passphrase_dialog: PassphraseDialog | None = None
@@ -288,6 +290,7 @@ class MainWindow(QMainWindow):
         self.timeline.browser.read_choices()
         self.pages.setCurrentIndex(_MAIN_PAGE)
         self.timeline.expand_newest()
+        self._counts_reading = False  # a read asked before a re-open never started
         self._update_counts()
         self._update_actions()
         self.statusBar().showMessage("Ready", 5000)
@@ -447,12 +450,33 @@ class MainWindow(QMainWindow):
         self._update_counts()
 
     def _update_counts(self) -> None:
-        facade = self.runner.facade
-        if facade is None:
+        """Read the status bar's counts in a Lane.STATUS job: four COUNT(*) scans, which
+        at a million memories take seconds. Asked again while one is on its way, one
+        more read follows it, not one per ask."""
+        if self.runner.facade is None:
             self.counts_label.clear()
             return
-        # Four COUNT(*) reads: milliseconds, fine on the main thread (see timeline_model).
-        counts = facade.counts()
+        if self._counts_reading:
+            self._counts_again = True
+            return
+        self._counts_reading = True
+        self._counts_again = False
+        self.runner.run_when_free(
+            Lane.STATUS, "counts", lambda facade, _ctx: facade.counts(), writes=False,
+            then=self._on_counts_job)
+
+    def _on_counts_job(self, job: Job) -> None:
+        job.succeeded.connect(self._show_counts)
+        job.finished.connect(self._counts_read)
+
+    def _counts_read(self) -> None:
+        self._counts_reading = False
+        if self._counts_again:
+            self._update_counts()
+
+    def _show_counts(self, counts: object) -> None:
+        if not isinstance(counts, dict) or self.runner.facade is None:
+            return
         self.counts_label.setText(
             f"{plural(counts['sources'], 'conversation or file', 'conversations and files')}"
             f" · {plural(counts['episodes'], 'piece')}"

@@ -59,7 +59,8 @@ def test_import_then_chat_with_the_real_model(
     window = make_window()  # the real bundled embedder and SmolLM2
     assert window.windowTitle() == "Reverie"
     assert window.pages.currentWidget() is not window.opening_label
-    assert window.counts_label.text() == "0 conversations and files · 0 pieces · 0 memories"
+    qtbot.waitUntil(lambda: window.counts_label.text()
+                    == "0 conversations and files · 0 pieces · 0 memories")
     assert window.timeline.showing_hint  # an empty store says how to fill it
 
     choose_file(monkeypatch, sample_chat)
@@ -77,7 +78,7 @@ def test_import_then_chat_with_the_real_model(
     assert window.statusBar().currentMessage().startswith(
         "Imported week-with-sam.jsonl: 9 new turns (0 already stored)"
     )
-    assert "9 pieces" in window.counts_label.text()
+    qtbot.waitUntil(lambda: "9 pieces" in window.counts_label.text())
     assert not window.timeline.showing_hint
 
     # Chat: tokens stream in as signals while the window keeps drawing.
@@ -108,7 +109,7 @@ def test_import_then_chat_with_the_real_model(
     # The chat's own turns are episodes of today: the timeline shows the day on top.
     today = datetime.now().astimezone().date().isoformat()
     qtbot.waitUntil(lambda: model.loaded_days[:1] == [today])
-    assert "11 pieces" in window.counts_label.text()
+    qtbot.waitUntil(lambda: "11 pieces" in window.counts_label.text())
 
 
 def test_a_bad_file_shows_the_problem_and_changes_nothing(
@@ -120,6 +121,7 @@ def test_a_bad_file_shows_the_problem_and_changes_nothing(
     window = make_window(llm=MemoryLLM())
     facade = window.runner.facade
     assert facade is not None
+    qtbot.waitUntil(lambda: bool(window.counts_label.text()))
     before_counts, before_label = facade.counts(), window.counts_label.text()
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"conversation": "x", "text": "no time, no speaker"}\nnot json at all\n')
@@ -161,7 +163,8 @@ def test_cancel_during_extraction_keeps_the_turns(
     with qtbot.waitSignal(job.finished, timeout=JOB_TIMEOUT_MS):
         qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     assert window.statusBar().currentMessage().startswith("Extraction stopped")
-    assert window.counts_label.text() == "1 conversation or file · 9 pieces · 0 memories"
+    qtbot.waitUntil(lambda: window.counts_label.text()
+                    == "1 conversation or file · 9 pieces · 0 memories")
     assert window.problem_box is None
 
 
