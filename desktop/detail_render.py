@@ -14,7 +14,7 @@ from datetime import datetime
 
 from reverie.core.store.memory_detail import ChainLink, MemoryDetail, Provenance
 from reverie.core.types import Actor, HistoryEntry
-from reverie.desktop.labels import short_date, speaker_name
+from reverie.desktop.labels import short_date, speaker_name, trust_text
 from reverie.desktop.theme import tone
 
 ACTORS = {Actor.USER: "you", Actor.EXTRACTOR: "Reverie, reading", Actor.CONSOLIDATOR:
@@ -80,7 +80,7 @@ def _facts_table(detail: MemoryDetail) -> str:
     if detail.people:
         rows.append(("People", ", ".join(detail.people)))
     rows.append(("Confidence", f"{detail.confidence:.0%}"))
-    rows.append(("Trust", detail.trust))
+    rows.append(("Trust", trust_text(detail.trust).capitalize()))
     if detail.time_note:
         rows.append(("Time worked out from", detail.time_note))
     cells = "".join(

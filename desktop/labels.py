@@ -12,6 +12,19 @@ def speaker_name(speaker: str) -> str:
     return "You" if speaker == USER_SPEAKER else speaker
 
 
+_TRUST = {
+    "user": "yours, typed in Reverie's chat",
+    "user-import": "yours, from a conversation you imported",
+    "user-file": "yours, from a file in a folder you watch",
+    "external": "written by someone else",
+}
+
+
+def trust_text(trust: str) -> str:
+    """Who wrote what a memory came from, in words (core's `Trust` values)."""
+    return _TRUST.get(trust, trust)
+
+
 def short_date(when: date | datetime) -> str:
     """"Sun 8 Mar 2026": weekday, day without a leading zero, month, year."""
     return f"{when:%a} {when.day} {when:%b %Y}"
