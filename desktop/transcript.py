@@ -73,9 +73,9 @@ class Transcript(QTextBrowser):
         super().__init__(parent)
         self.setAccessibleName("Chat transcript")
         self.setOpenLinks(False)
-        self.setPlaceholderText(
-            "Ask Reverie about your past: what you planned, who said what, when it was."
-        )
+        # One short line: a text browser draws its placeholder unwrapped, and the
+        # transcript is narrow beside the conversation list.
+        self.setPlaceholderText("Ask about your past: plans, who said what, and when.")
         self.document().setDocumentMargin(12)
         self._answer_at = 0
         self.anchorClicked.connect(self._on_link)
