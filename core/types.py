@@ -97,6 +97,15 @@ class Hit:
         }
 
 
+class ItemSource(enum.StrEnum):
+    """Where a timeline row came from, as its source glyph shows it."""
+
+    CHAT = "chat"  # Reverie's own chat
+    IMPORT = "import"  # an imported conversation export (a chat file, WhatsApp, ...)
+    FILE = "file"  # a document or note (a watched folder's, or one imported)
+    NONE = ""  # written by the user or by consolidation: no source turn
+
+
 @dataclass(frozen=True)
 class TimelineItem:
     """A row of the timeline: an episode or a memory in its day."""
@@ -108,6 +117,8 @@ class TimelineItem:
     label: str  # speaker for episodes, memory kind for memories
     status: str | None = None  # a memory's status; None for episodes
     pinned: bool = False
+    people: tuple[str, ...] = ()  # whom a memory is about or names (never the owner)
+    source: ItemSource = ItemSource.NONE  # where it came from (a memory: a turn it cites)
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,8 @@ class DayCount:
 
     day: str  # ISO date, local to the stored time
     count: int
+    summary: str = ""  # the day's summary (consolidation), if it has one
+    week_summary: str = ""  # on a week's Monday: the week's summary, if any
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from reverie.core.store.ledger import Ledger
-from reverie.core.types import DayCount, Excerpt, ItemKind, SourceRef, TimelineItem
+from reverie.core.types import (
+    OWNER_SPEAKER,
+    DayCount,
+    Excerpt,
+    ItemKind,
+    ItemSource,
+    SourceRef,
+    TimelineItem,
+)
 
 _EPISODES = (
     "SELECT e.id, e.text, e.time, e.ts, e.speaker, e.locator, s.name AS source_name"
@@ -89,17 +97,107 @@ VISIBLE = ("active", "superseded")  # what the timeline shows; archived is hidde
 
 
 def timeline_days(ledger: Ledger, offset: int, limit: int) -> list[DayCount]:
-    """Days that hold anything, newest first, with how many items each holds.
+    """Days that hold anything, newest first, with how many items each holds and the
+    summaries written for them.
 
     Read from `day_counts`, which triggers keep exact, so this costs the same at a
-    million memories as at ten.
+    million memories as at ten; the summaries are one more indexed read for the page.
     """
     rows = ledger.query(
         "SELECT day, episodes + memories AS n FROM day_counts WHERE episodes + memories > 0"
         " ORDER BY day DESC LIMIT ? OFFSET ?",
         (limit, offset),
     )
-    return [DayCount(row["day"], int(row["n"])) for row in rows]
+    return with_summaries(ledger, [DayCount(row["day"], int(row["n"])) for row in rows])
+
+
+SUMMARY_ABOUT = "summary"  # what consolidation writes as `about` of a day or week summary
+_WEEK_LABEL = "the week of "  # how consolidation's week summaries begin (summarise.py)
+
+
+def with_summaries(ledger: Ledger, days: list[DayCount]) -> list[DayCount]:
+    """`days` (newest first) with the text of each one's day summary, and on a week's
+    Monday the week's summary: active summary memories dated on that day.
+
+    A week summary is dated on its Monday like that day's own summary; it is told apart
+    by the memories it summarises lying on other days too, or by its label. Found by
+    the subject index (`about` is "summary"), so only day and week summaries are read.
+    """
+    if not days:
+        return days
+    rows = ledger.query(
+        # Only a Monday's summary may be its week's; by the subject index: the kind or
+        # status indexes would read every summary of any subject or every active memory
+        # of the range (200-700 ms at a million).
+        "SELECT s.day, s.text, strftime('%w', s.day) = '1' AND EXISTS (SELECT 1"
+        " FROM memory_links l JOIN memories m ON m.id = l.to_id WHERE l.from_id = s.id"
+        " AND l.relation = 'summarises' AND m.day != s.day) AS spans"
+        " FROM memories s INDEXED BY memories_by_about"
+        " WHERE s.about = ? COLLATE NOCASE AND s.day BETWEEN ? AND ?"
+        " AND s.kind = 'summary' AND s.status = 'active' ORDER BY s.valid_from_ts, s.seq",
+        (SUMMARY_ABOUT, days[-1].day, days[0].day),
+    )
+    daily: dict[str, str] = {}
+    weekly: dict[str, str] = {}
+    for row in rows:  # oldest first: the newest summary of a day wins
+        week = bool(row["spans"]) or str(row["text"]).lower().startswith(_WEEK_LABEL)
+        (weekly if week else daily)[row["day"]] = str(row["text"])
+    if not rows:
+        return days
+    return [replace(day, summary=daily.get(day.day, ""), week_summary=weekly.get(day.day, ""))
+            for day in days]
+
+
+# Read with every timeline row, in the same query as its day (no read per row): the
+# people a memory names (its linked person entities) and whom it is about, and the kind
+# of source of a turn it cites (an episode: its own source; a memory's turns nearly
+# always share one source, and sorting them to find the first doubled the day's read).
+MEMORY_ROW_EXTRAS = (
+    "(SELECT group_concat(n.name, char(31)) FROM memory_entities me JOIN entities n"
+    " ON n.id = me.entity_id WHERE me.memory_id = memories.id AND n.kind = 'person')"
+    " AS people, about, (SELECT s.kind FROM memory_sources ms JOIN episodes e"
+    " ON e.id = ms.episode_id JOIN sources s ON s.id = e.source_id"
+    " WHERE ms.memory_id = memories.id LIMIT 1) AS source_kind"
+)
+EPISODE_ROW_EXTRAS = (
+    "NULL AS people, '' AS about,"
+    " (SELECT s.kind FROM sources s WHERE s.id = episodes.source_id) AS source_kind"
+)
+# Never shown as a person: the owner as speaker or subject, and a summary's marker (as
+# store/people.py counts people, so a chip and the People tab agree).
+_NOT_PEOPLE = frozenset({OWNER_SPEAKER, "me", SUMMARY_ABOUT, ""})
+_OWN_CHAT = "reverie-chat"  # chat/session.py's source kind
+_WATCHED_FILE = "file"  # capture's documents (parsed.SourceKind.FILE)
+
+
+def item_source(source_kind: str | None) -> ItemSource:
+    """The glyph a row gets from its source's kind (None: it cites no turn)."""
+    if source_kind is None:
+        return ItemSource.NONE
+    if source_kind == _OWN_CHAT:
+        return ItemSource.CHAT
+    return ItemSource.FILE if source_kind == _WATCHED_FILE else ItemSource.IMPORT
+
+
+def row_people(about: str, names: str | None) -> tuple[str, ...]:
+    """Whom a memory is about, then the people it names (by name), each once; never
+    the owner or a summary's marker."""
+    people: dict[str, str] = {}
+    for name in [about, *sorted((names or "").split("\x1f"), key=str.casefold)]:
+        if name.strip() and name.casefold() not in _NOT_PEOPLE:
+            people.setdefault(name.casefold(), name)
+    return tuple(people.values())
+
+
+def timeline_item(row: Any) -> TimelineItem:
+    """A timeline row from a query selecting the timeline's columns and the extras."""
+    return TimelineItem(
+        id=row["id"], kind=ItemKind(row["kind"]), text=row["text"],
+        time=datetime.fromisoformat(row["time"]), label=row["label"],
+        status=row["status"], pinned=bool(row["pinned"]),
+        people=row_people(row["about"], row["people"]),
+        source=item_source(row["source_kind"]),
+    )
 
 
 def timeline_page(
@@ -111,25 +209,18 @@ def timeline_page(
     """
     memory_filter = " AND kind = ?" if kind else ""
     episodes = "" if kind else (
-        " UNION ALL SELECT id, 'episode', text, time, ts, speaker, 0, seq, NULL, 0"
-        " FROM episodes WHERE day = ?"
+        " UNION ALL SELECT id, 'episode', text, time, ts, speaker, 0, seq, NULL, 0,"
+        f" {EPISODE_ROW_EXTRAS} FROM episodes WHERE day = ?"
     )
     params: list[object] = [day, *VISIBLE, *([kind] if kind else []), *([] if kind else [day])]
     rows = ledger.query(
         "SELECT id, 'memory' AS kind, text, valid_from AS time, valid_from_ts AS ts,"
-        " kind AS label, 1 AS rank, seq, status, pinned FROM memories"
+        f" kind AS label, 1 AS rank, seq, status, pinned, {MEMORY_ROW_EXTRAS} FROM memories"
         f" WHERE day = ? AND status IN (?, ?){memory_filter}{episodes}"
         " ORDER BY ts DESC, rank DESC, seq DESC LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
-    return [
-        TimelineItem(
-            id=row["id"], kind=ItemKind(row["kind"]), text=row["text"],
-            time=datetime.fromisoformat(row["time"]), label=row["label"],
-            status=row["status"], pinned=bool(row["pinned"]),
-        )
-        for row in rows
-    ]
+    return [timeline_item(row) for row in rows]
 
 
 def timeline_items(ledger: Ledger, day: str) -> list[TimelineItem]:

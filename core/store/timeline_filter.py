@@ -20,9 +20,15 @@ from typing import Any
 
 from reverie.core.errors import BadInput
 from reverie.core.store.ledger import Ledger
-from reverie.core.store.queries import VISIBLE
+from reverie.core.store.queries import (
+    EPISODE_ROW_EXTRAS,
+    MEMORY_ROW_EXTRAS,
+    VISIBLE,
+    timeline_item,
+    with_summaries,
+)
 from reverie.core.timeutil import to_ts
-from reverie.core.types import DayCount, ItemKind, MemoryKind, TimelineItem
+from reverie.core.types import DayCount, MemoryKind, TimelineItem
 
 EPISODES = "episode"  # in `kinds`: the turns and passages themselves
 ALL_KINDS = frozenset({EPISODES, *(kind.value for kind in MemoryKind)})
@@ -84,26 +90,21 @@ def filtered_days(ledger: Ledger, flt: TimelineFilter) -> list[DayCount]:
     rows = ledger.query(
         f"SELECT day, COUNT(*) AS n FROM ({' UNION ALL '.join(parts)})"
         " GROUP BY day ORDER BY day DESC", params)
-    return [DayCount(row["day"], int(row["n"])) for row in rows]
+    return with_summaries(ledger, [DayCount(row["day"], int(row["n"])) for row in rows])
 
 
 def filtered_items(ledger: Ledger, flt: TimelineFilter, day: str) -> list[TimelineItem]:
     """The items of `day` that `flt` keeps, newest first (memories before turns)."""
     memory_cols = ("id, 'memory' AS kind, text, valid_from AS time, valid_from_ts AS ts,"
-                   " kind AS label, 1 AS rank, seq, status, pinned")
+                   f" kind AS label, 1 AS rank, seq, status, pinned, {MEMORY_ROW_EXTRAS}")
     episode_cols = ("id, 'episode' AS kind, text, time, ts, speaker AS label, 0 AS rank, seq,"
-                    " NULL AS status, 0 AS pinned")
+                    f" NULL AS status, 0 AS pinned, {EPISODE_ROW_EXTRAS}")
     parts, params = _selects(flt, memory_cols, episode_cols, day=day)
     if not parts:
         return []
     rows = ledger.query(
         f"{' UNION ALL '.join(parts)} ORDER BY ts DESC, rank DESC, seq DESC", params)
-    return [
-        TimelineItem(id=row["id"], kind=ItemKind(row["kind"]), text=row["text"],
-                     time=datetime.fromisoformat(row["time"]), label=row["label"],
-                     status=row["status"], pinned=bool(row["pinned"]))
-        for row in rows
-    ]
+    return [timeline_item(row) for row in rows]
 
 
 def _selects(flt: TimelineFilter, memory_cols: str, episode_cols: str | None = None, *,
