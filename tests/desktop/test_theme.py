@@ -25,6 +25,7 @@ from pytestqt.qtbot import QtBot
 from reverie.core.capture.watching import SourceStatus, WatchedSource
 from reverie.core.types import Hit, ItemKind, SourceRef
 from reverie.desktop import theme
+from reverie.desktop.care_model import InboxItem, InboxModel
 from reverie.desktop.sources_model import Column, SourcesModel
 from reverie.desktop.transcript import Transcript
 
@@ -219,6 +220,21 @@ def test_item_models_give_the_tone_of_the_scheme_in_use(switch: object) -> None:
         switch(scheme)
         seen[scheme] = model.data(state, Qt.ItemDataRole.ForegroundRole)
         assert seen[scheme] == theme.color("problem")
+    assert seen["light"] != seen["dark"]
+
+
+def test_the_review_inbox_gives_the_warning_tone_of_the_scheme_in_use(switch: object) -> None:
+    assert callable(switch)
+    model = InboxModel()
+    model.set_rows([InboxItem("mem_1", "memory", "[fact] Sam likes tea", 0.4),
+                    InboxItem("run_1:0", "change", 'propose: merge "a" into "b"')])
+    memory, change = model.index(0, 0), model.index(1, 0)
+    seen = {}
+    for scheme in ("light", "dark"):
+        switch(scheme)
+        assert model.data(memory, Qt.ItemDataRole.ForegroundRole) is None  # plain text
+        seen[scheme] = model.data(change, Qt.ItemDataRole.ForegroundRole)
+        assert seen[scheme] == theme.color("warning")
     assert seen["light"] != seen["dark"]
 
 
