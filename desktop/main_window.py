@@ -442,6 +442,7 @@ class MainWindow(QMainWindow):
 
     def _on_changed(self, changes: Changes | None) -> None:
         self.timeline_model.refresh(changes)
+        self.timeline.refresh_density()
         self.timeline.detail.reload()
         if changes is None or changes.memories_added or changes.memories_removed or (
                 changes.episodes_added or changes.episodes_removed):

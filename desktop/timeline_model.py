@@ -16,6 +16,7 @@ writer's lock). Anything slow (filtered reads, import, the model) goes through j
 
 from __future__ import annotations
 
+import html
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ from PySide6.QtGui import QFont
 
 from reverie.core.service import Reverie
 from reverie.core.store.timeline_filter import TimelineFilter
-from reverie.core.types import Changes, DayCount, TimelineItem
+from reverie.core.types import Changes, DayCount, ItemSource, TimelineItem
 from reverie.desktop.timeline_icons import kind_icon
 from reverie.desktop.timeline_nodes import (
     Day,
@@ -47,6 +48,13 @@ ItemIdRole = Qt.ItemDataRole.UserRole + 1  # str: the episode/memory id ("" for 
 KindRole = Qt.ItemDataRole.UserRole + 2  # str: "day", "period" or an ItemKind value
 DayRole = Qt.ItemDataRole.UserRole + 3  # str: the ISO day of the row (a period's start)
 TextRole = Qt.ItemDataRole.UserRole + 4  # str: the full text ("" for a day)
+SummaryRole = Qt.ItemDataRole.UserRole + 5  # str: a day's or week's summary ("" if none)
+CountRole = Qt.ItemDataRole.UserRole + 6  # int: items a day or period holds (0 for items)
+PeopleRole = Qt.ItemDataRole.UserRole + 7  # tuple[str, ...]: people a memory names
+SourceRole = Qt.ItemDataRole.UserRole + 8  # str: an ItemSource value ("" for none)
+
+SOURCE_NAMES = {ItemSource.CHAT: "Reverie chat", ItemSource.IMPORT: "imported conversation",
+                ItemSource.FILE: "watched file"}  # how a row's source reads aloud
 
 DAY_KIND = "day"
 PERIOD_KIND = "period"
@@ -283,27 +291,37 @@ class TimelineModel(QAbstractItemModel):
         return None if item is None else self._item_data(item, role)
 
     def _day_data(self, day: Day, role: int) -> Any:
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return day_label(day.day, day.count)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return _with_summary(day_label(day.day, day.count), day.summary)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{date.fromisoformat(day.day):%A %d %B %Y}"
+            return _summary_tooltip(f"{date.fromisoformat(day.day):%A %d %B %Y}", day.summary)
         if role == Qt.ItemDataRole.FontRole:
             return self._font("day")
-        return {KindRole: DAY_KIND, DayRole: day.day, ItemIdRole: "", TextRole: ""}.get(role)
+        return {KindRole: DAY_KIND, DayRole: day.day, ItemIdRole: "", TextRole: "",
+                SummaryRole: day.summary, CountRole: day.count}.get(role)
 
     def _period_data(self, period: Period, role: int) -> Any:
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return period_label(period)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return _with_summary(period_label(period), period.summary)
+        if role == Qt.ItemDataRole.ToolTipRole and period.summary:
+            return _summary_tooltip(period.label, period.summary)
         if role == Qt.ItemDataRole.FontRole:
             return self._font("period")
         return {KindRole: PERIOD_KIND, DayRole: period.start, ItemIdRole: "",
-                TextRole: ""}.get(role)
+                TextRole: "", SummaryRole: period.summary, CountRole: period.count}.get(role)
 
     def _item_data(self, item: TimelineItem, role: int) -> Any:
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return item_label(item)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return item_label(item) + "".join(f" · {part}" for part in _whose(item))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return item_tooltip(item)
+            return item_tooltip(item) + "".join(
+                f"<p>{html.escape(part)}</p>" for part in _whose(item))
         if role == Qt.ItemDataRole.DecorationRole:
             return kind_icon(item.kind.value)
         return {
@@ -311,6 +329,10 @@ class TimelineModel(QAbstractItemModel):
             KindRole: item.kind.value,
             DayRole: item.time.date().isoformat(),
             TextRole: item.text,
+            SummaryRole: "",
+            CountRole: 0,
+            PeopleRole: item.people,
+            SourceRole: item.source.value,
         }.get(role)
 
     @classmethod
@@ -384,8 +406,9 @@ class TimelineModel(QAbstractItemModel):
                 assert isinstance(period, Period)
                 self._merge_days(period.key, period_days, touched)
                 count = sum(entry.count for entry in period_days)
-                if count != period.count:
-                    period.count = count
+                summary = _week_summary(period_days)
+                if count != period.count or summary != period.summary:
+                    period.count, period.summary = count, summary
                     index = self.index(row, 0)
                     self.dataChanged.emit(index, index)
             else:
@@ -407,8 +430,8 @@ class TimelineModel(QAbstractItemModel):
             if row < len(container) and container[row].start == entry.day:
                 day = container[row]
                 assert isinstance(day, Day)
-                recount = day.count != entry.count
-                day.count = entry.count
+                recount = day.count != entry.count or day.summary != entry.summary
+                day.count, day.summary = entry.count, entry.summary
                 if day.items is not None and (recount or touched is None or day.day in touched):
                     self._reload_items(day)
                 if recount:
@@ -461,7 +484,7 @@ class TimelineModel(QAbstractItemModel):
         return self._facade.timeline_days(0, ALL_DAYS)
 
     def _known_days(self) -> list[DayCount]:
-        return [DayCount(day.day, day.count) for day in self._each_day()]
+        return [DayCount(day.day, day.count, day.summary) for day in self._each_day()]
 
     def _rebuild(self, days: list[DayCount] | None) -> None:
         """Reset to `days` (None: page them in at day zoom)."""
@@ -524,12 +547,13 @@ class TimelineModel(QAbstractItemModel):
         return QModelIndex() if owner == _TOP else self._index_of(self._by_key[owner])
 
     def _new_day(self, entry: DayCount, owner: int) -> Day:
-        day = Day(next(self._keys), entry.day, entry.count, owner=owner)
+        day = Day(next(self._keys), entry.day, entry.count, owner=owner, summary=entry.summary)
         self._by_key[day.key] = day
         return day
 
     def _new_period(self, start: str, label: str, days: list[DayCount]) -> Period:
-        period = Period(next(self._keys), start, label, sum(d.count for d in days))
+        period = Period(next(self._keys), start, label, sum(d.count for d in days),
+                        summary=_week_summary(days))
         self._by_key[period.key] = period
         for entry in days:
             self._insert(period.days, period.key, len(period.days),  # type: ignore[arg-type]
@@ -555,3 +579,27 @@ class TimelineModel(QAbstractItemModel):
     def _renumber(self, container: list[Node], start: int) -> None:
         for row in range(start, len(container)):
             self._row_of[container[row].key] = row
+
+
+def _week_summary(days: list[DayCount]) -> str:
+    """A week period's summary: the one dated on any of its days (its Monday)."""
+    return next((entry.week_summary for entry in days if entry.week_summary), "")
+
+
+def _with_summary(label: str, summary: str) -> str:
+    return f"{label}. Summary: {summary}" if summary else label
+
+
+def _summary_tooltip(title: str, summary: str) -> str:
+    """A day's or week's title and its whole summary, as rich text so that Qt wraps it."""
+    if not summary:
+        return title
+    return f"<p><b>{html.escape(title)}</b></p><p>{html.escape(summary)}</p>"
+
+
+def _whose(item: TimelineItem) -> list[str]:
+    """Who a row names and where it came from, as words (tooltips, screen readers)."""
+    parts = [f"with {', '.join(item.people)}"] if item.people else []
+    if item.source is not ItemSource.NONE:
+        parts.append(f"from {SOURCE_NAMES[item.source]}")
+    return parts

@@ -36,6 +36,7 @@ class Day:
     count: int
     items: list[TimelineItem] | None = None  # None until fetched
     owner: int = 0  # the key of its period, or 0 at the top
+    summary: str = ""  # the day's summary card, read with its page (DayCount.summary)
 
     @property
     def start(self) -> str:
@@ -53,6 +54,7 @@ class Period:
     count: int
     days: list[Day] = field(default_factory=list)
     owner: int = 0
+    summary: str = ""  # a week's summary card (DayCount.week_summary of its Monday)
 
 
 Node = Day | Period

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,17 +25,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reverie.core.service import Reverie
 from reverie.core.store.timeline_filter import TimelineFilter
-from reverie.core.types import Excerpt, ItemKind
+from reverie.core.types import DayCount, Excerpt, ItemKind
 from reverie.desktop.detail_view import DetailView
-from reverie.desktop.jobs import JobRunner
+from reverie.desktop.jobs import Job, JobContext, JobRunner, Lane
 from reverie.desktop.labels import plural, short_date, speaker_name
 from reverie.desktop.theme import tone
 from reverie.desktop.timeline_browse import TimelineBrowser
+from reverie.desktop.timeline_delegate import TimelineDelegate
+from reverie.desktop.timeline_density import DensityStrip
 from reverie.desktop.timeline_filters import FilterBar
 from reverie.desktop.timeline_model import (
+    ALL_DAYS,
     DAY_KIND,
     PERIOD_KIND,
+    CountRole,
     DayRole,
     ItemIdRole,
     KindRole,
@@ -89,17 +94,18 @@ class TimelinePane(QWidget):
         self.no_match.setAccessibleName("No matches")
         self.no_match.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint = _hint_label()
-        self.view = _tree(model)
+        self.delegate = TimelineDelegate()
+        self.view = _tree(model, self.delegate)
         self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.view)
-        self.stack.addWidget(self.hint)
-        self.stack.addWidget(self.no_match)
+        for page in (self.view, self.hint, self.no_match):
+            self.stack.addWidget(page)
+        self.density = DensityStrip(self)
         self.detail = DetailView(runner, self)
         self.detail.setMinimumHeight(self.fontMetrics().lineSpacing() * 8)
         self.detail.memory_opened.connect(self.open_memory)
         # The detail can be made taller at the expense of the list, and back.
         self.split = QSplitter(Qt.Orientation.Vertical, self)
-        self.split.addWidget(self.stack)
+        self.split.addWidget(_side_by_side(self.stack, self.density))
         self.split.addWidget(self.detail)
         self.split.setChildrenCollapsible(False)
         self.split.setStretchFactor(0, 3)
@@ -123,6 +129,7 @@ class TimelinePane(QWidget):
         for signal in (model.rowsInserted, model.rowsRemoved, model.loaded):
             signal.connect(self._update_hint)
         self.view.selectionModel().selectionChanged.connect(self._show_selected)
+        self._follow_for_density()
         self._update_hint()
 
     def _zoom_control(self) -> QComboBox:
@@ -164,7 +171,11 @@ class TimelinePane(QWidget):
             f" {plural(self.model.rowCount(), 'day')}" if filtered else "")
 
     def _on_filter_applied(self, flt: object) -> None:
-        """Open the newest matching days, so hits show in their place at once."""
+        """Open the newest matching days, so hits show in their place at once, with the
+        searched words lit."""
+        if isinstance(flt, TimelineFilter):
+            self.delegate.set_query(flt.text)
+            self.view.viewport().update()
         if isinstance(flt, TimelineFilter) and not flt.is_default:
             opened = 0
             for row in range(self.model.rowCount()):
@@ -188,8 +199,9 @@ class TimelinePane(QWidget):
         if 0 <= at < len(levels):
             self.set_zoom(levels[at])
 
-    def go_to_day(self, day: date) -> bool:
-        """Show the day nearest `day` (on or before it) at the top, expanded."""
+    def go_to_day(self, day: date, *, focus: bool = True) -> bool:
+        """Show the day nearest `day` (on or before it) at the top, expanded; the tree
+        takes the focus unless `focus` is False (the density strip keeps it)."""
         facade = self.model.facade
         if facade is None:
             return False
@@ -206,7 +218,9 @@ class TimelinePane(QWidget):
         self.view.selectionModel().setCurrentIndex(
             index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.view.scrollTo(index, QAbstractItemView.ScrollHint.PositionAtTop)
-        self.view.setFocus()
+        if focus:
+            self.view.setFocus()
+        self._show_view_range()
         return True
 
     def _show_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
@@ -274,11 +288,86 @@ class TimelinePane(QWidget):
         else:
             self.expand_newest()
 
+    # --- the density strip --------------------------------------------------------
+
+    def _follow_for_density(self) -> None:
+        """Read the strip's days again after a reset (a store opened, a filter shown)
+        and when a filtered timeline's days were read again; outline what the tree
+        shows as it scrolls and opens; jump where the strip says."""
+        self._density_wanted = False  # asked again while a read runs
+        self._density_reading = False
+        self.density.day_chosen.connect(lambda day: self.go_to_day(day, focus=False))
+        self.model.modelReset.connect(self.refresh_density, Qt.ConnectionType.QueuedConnection)
+        self.model.loaded.connect(self._on_loaded)
+        for signal in (self.view.verticalScrollBar().valueChanged, self.view.expanded,
+                       self.view.collapsed, self.model.rowsInserted, self.model.layoutChanged):
+            signal.connect(lambda *_args: self._show_view_range())
+
+    def refresh_density(self) -> None:
+        """Give the strip the days shown: under a filter the model's own (its read
+        returned them all), else every day's count, read in a job. Whoever refreshes
+        the model after a change calls this too (the main window does)."""
+        if not self.model.filter.is_default:
+            self.density.set_days(_model_days(self.model))
+            self._show_view_range()
+            return
+        if self.model.facade is None or self.runner.facade is None:
+            self.density.set_days([])
+            return
+        self._density_wanted = True
+        if not self._density_reading:
+            self._density_reading = True
+            self.runner.run_when_free(Lane.STATUS, "timeline density", _all_days,
+                                      writes=False, then=self._on_density_job)
+
+    def _on_density_job(self, job: Job) -> None:
+        self._density_wanted = False
+        job.succeeded.connect(self._on_density_read)
+        job.finished.connect(self._on_density_done)
+
+    def _on_density_read(self, days: object) -> None:
+        if isinstance(days, list) and self.model.filter.is_default:
+            self.density.set_days(days)
+            self._show_view_range()
+
+    def _on_density_done(self) -> None:
+        self._density_reading = False
+        if self._density_wanted:  # changed again while we read: read once more
+            self.refresh_density()
+
+    def _on_loaded(self) -> None:
+        if not self.model.filter.is_default:
+            self.refresh_density()  # a filtered timeline's days were read again
+        self._show_view_range()
+
+    def _show_view_range(self) -> None:
+        """Outline on the strip the days from the top row to the bottom row shown."""
+        viewport = self.view.viewport()
+        top = self.view.indexAt(QPoint(4, 1))
+        bottom = self.view.indexAt(QPoint(4, viewport.height() - 2))
+        if not top.isValid():
+            self.density.set_view_range(None, None)
+            return
+        if not bottom.isValid():  # the rows end above the bottom: the last one shown
+            bottom = _last_visible(self.view)
+        self.density.set_view_range(_day_of(top), _day_of(bottom))
+
     def _expand_above(self, index: QModelIndex) -> None:
         parent = index.parent()
         while parent.isValid():
             self.view.expand(parent)
             parent = parent.parent()
+
+
+def _side_by_side(wide: QWidget, slim: QWidget) -> QWidget:
+    """`wide` taking the room, `slim` at its right (the tree and its density strip)."""
+    box = QWidget()
+    row = QHBoxLayout(box)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(4)
+    row.addWidget(wide, 1)
+    row.addWidget(slim)
+    return box
 
 
 def _hint_label() -> QLabel:
@@ -295,14 +384,49 @@ def _hint_label() -> QLabel:
     return hint
 
 
-def _tree(model: TimelineModel) -> QTreeView:
-    """The tree of days and their items."""
+def _tree(model: TimelineModel, delegate: TimelineDelegate) -> QTreeView:
+    """The tree of days and their items, drawn by `delegate`."""
     view = QTreeView()
     view.setAccessibleName("Timeline")
     view.setModel(model)
+    delegate.setParent(view)
+    view.setItemDelegate(delegate)
     view.setHeaderHidden(True)
-    view.setUniformRowHeights(True)
+    # Not uniform: a day with a summary has a second line for its card. The view then
+    # asks the delegate for the heights of the rows it lays out (a lookup of one role).
+    view.setUniformRowHeights(False)
     view.setTextElideMode(Qt.TextElideMode.ElideRight)
     view.setExpandsOnDoubleClick(True)
     view.setStyleSheet("QTreeView::item { padding: 3px 2px; }")
     return view
+
+
+def _all_days(facade: Reverie, _ctx: JobContext) -> list[DayCount]:
+    """Every day's count (a few thousand rows of `day_counts` for ten years)."""
+    return facade.timeline_days(0, ALL_DAYS)
+
+
+def _model_days(model: TimelineModel) -> list[DayCount]:
+    """The days a filtered model holds, from its rows (all known at once)."""
+    days: list[DayCount] = []
+    for row in range(model.rowCount()):
+        top = model.index(row, 0)
+        if top.data(KindRole) == PERIOD_KIND:
+            days += [DayCount(str(day.data(DayRole)), int(day.data(CountRole)))
+                     for day in (model.index(r, 0, top) for r in range(model.rowCount(top)))]
+        else:
+            days.append(DayCount(str(top.data(DayRole)), int(top.data(CountRole))))
+    return days
+
+
+def _day_of(index: QModelIndex) -> date:
+    return date.fromisoformat(str(index.data(DayRole)))
+
+
+def _last_visible(view: QTreeView) -> QModelIndex:
+    """The last row the tree would show when scrolled to the end."""
+    model = view.model()
+    index = model.index(model.rowCount() - 1, 0)
+    while index.isValid() and view.isExpanded(index) and model.rowCount(index):
+        index = model.index(model.rowCount(index) - 1, 0, index)
+    return index
