@@ -1,5 +1,5 @@
 """How a timeline row is drawn: kind marker, text with the search's words highlighted,
-people chips and a source glyph; and for a day or week with a summary, a card under it.
+people chips and a source glyph; and for a day or week with a summary, a card beside it.
 
 The view paints only what is visible, so everything here works from the row's data
 roles (read with its day, never per paint) and from the font metrics. The highlight
@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QApplication,
@@ -47,7 +47,7 @@ _SUFFIXES = ("ings", "ing", "edly", "ed", "ies", "es", "s", "ly")  # longest fir
 MAX_CHIPS = 2  # people named on a row; more read "+n"
 CHIP_CHARS = 14  # a chip's name is elided beyond about this many characters
 GAP = 6  # pixels between the parts of a row
-CARD_PAD = 12  # pixels a summary card adds to its line of text
+MIN_CARD = 80  # pixels a summary card needs beside its day's label to be worth showing
 
 
 def fold(word: str) -> str:
@@ -131,13 +131,6 @@ class TimelineDelegate(QStyledItemDelegate):
     def words(self) -> tuple[str, ...]:
         """The folded search words highlighted now."""
         return self._words
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: ModelIndex) -> QSize:
-        """A line; a day or week with a summary gets a second line for its card."""
-        size = super().sizeHint(option, index)
-        if index.data(SummaryRole):
-            size.setHeight(size.height() + option.fontMetrics.lineSpacing() + CARD_PAD)
-        return size
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: ModelIndex) -> None:
@@ -237,18 +230,21 @@ class TimelineDelegate(QStyledItemDelegate):
     # --- days and weeks -----------------------------------------------------------
 
     def _paint_heading(self, row: _Row, text: str, summary: str) -> None:
+        """The day's or week's label, and its summary as a card filling the rest of the
+        line (one line: the tree keeps uniform row heights, which its layout at a
+        million memories needs; the tooltip holds the whole summary)."""
         painter, opt, area, ink = row
         metrics = QFontMetrics(opt.font)
-        line = QRect(area.left(), area.top(), area.width(),
-                     area.height() if not summary else area.height() - metrics.lineSpacing()
-                     - CARD_PAD)
+        label = metrics.elidedText(text, Qt.TextElideMode.ElideRight, area.width())
         painter.setFont(opt.font)
         painter.setPen(ink)
-        painter.drawText(line, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-                         metrics.elidedText(text, Qt.TextElideMode.ElideRight, line.width()))
-        if summary:
-            self._paint_card(painter, opt, QRect(area.left(), line.bottom() + 1, area.width(),
-                                                 area.bottom() - line.bottom() - 3), summary)
+        painter.drawText(area, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+                         label)
+        left = area.left() + metrics.horizontalAdvance(label) + 2 * GAP
+        if summary and area.right() - left >= MIN_CARD:
+            height = metrics.height()
+            self._paint_card(painter, opt, QRect(left, area.center().y() - height // 2,
+                                                 area.right() - left, height), summary)
 
     def _paint_card(self, painter: QPainter, opt: QStyleOptionViewItem, rect: QRect,
                     summary: str) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QSize, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QImage
-from PySide6.QtWidgets import QStyleOptionViewItem, QToolTip
+from PySide6.QtWidgets import QToolTip
 from pytestqt.qtbot import QtBot
 
 from reverie.core.compose import open_reverie
@@ -223,12 +223,6 @@ def test_rows_carry_people_source_and_summary_cards(
     day = window.timeline_model.locate(MONDAY)
     assert day.data(SummaryRole) == DAY_CARD
     assert DAY_CARD in str(day.data(Qt.ItemDataRole.ToolTipRole))
-    # The card is a second line: the day is taller than a day without one.
-    other = window.timeline_model.locate("2025-01-07")
-    delegate, view = window.timeline.delegate, window.timeline.view
-    option = QStyleOptionViewItem()
-    option.initFrom(view)
-    assert delegate.sizeHint(option, day).height() > delegate.sizeHint(option, other).height()
     # At week zoom the week's row carries the week's card.
     window.timeline.set_zoom(Zoom.WEEK)
     week = window.timeline_model.day_index(MONDAY).parent()
@@ -245,8 +239,21 @@ def test_the_delegate_paints_chips_cards_and_lit_words(
     pane = window.timeline
     pane.go_to_day(date.fromisoformat(MONDAY))
     qtbot.wait(50)
-    chips = pixels_of(pane.view.viewport().grab().toImage(), color("chip"))
-    assert chips > 50  # Sam's chip and the day's summary card
+    view, model = pane.view, window.timeline_model
+    shot = view.viewport().grab().toImage()
+
+    def chip_pixels(index: QModelIndex) -> int:
+        return pixels_of(shot.copy(view.visualRect(index)), color("chip"))
+
+    sam = next(i for i in item_rows(window, MONDAY) if "tulips" in str(i.data()))
+    turn = next(i for i in item_rows(window, MONDAY) if i.data(KindRole) == "episode")
+    assert chip_pixels(sam) > 20  # Sam's chip
+    assert chip_pixels(turn) == 0  # a turn names no one beyond its speaker
+    assert chip_pixels(model.locate(MONDAY)) > 100  # the day's summary card
+    pane.go_to_day(date.fromisoformat("2025-01-07"))
+    qtbot.wait(50)
+    shot = view.viewport().grab().toImage()
+    assert chip_pixels(model.locate("2025-01-07")) == 0  # no summary: no card
     assert pixels_of(pane.view.viewport().grab().toImage(), color("highlight")) == 0
     qtbot.keyClicks(pane.filters.search, "tulip")
     settle(qtbot, window)
