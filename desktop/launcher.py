@@ -46,30 +46,28 @@ def run_demo(*, verbose: bool) -> int:
     """`reverie --demo`: build a throwaway store from the bundled sample life in a
     temporary folder, open the app on it, and remove the folder when the app quits.
 
-    The user's data directory, keyring and model choices are never touched (see
-    `reverie.core.demo.demo_environment`).
+    The store is built on a worker thread under a progress window with Cancel (the
+    first-run wizard's, `first_run_demo.build_sample_life`): built on the main thread,
+    nothing showed for the seconds it takes. The user's data directory, keyring and
+    model choices are never touched (see `reverie.core.demo.demo_environment`).
     """
-    from reverie.core.demo import build_demo, demo_environment
-    from reverie.core.errors import Cancelled, EnvironmentProblem
+    from reverie.core.demo import demo_environment
+    from reverie.desktop.app import create_application, run_app
+    from reverie.desktop.first_run_demo import build_sample_life
 
     configure_logging(verbose)
     with demo_environment() as place:
         sys.stderr.write("reverie: building the demo store from a sample life...\n")
-        try:
-            report = build_demo(place.data_dir, cli.ProgressPrinter())
-        except (KeyboardInterrupt, Cancelled):
-            sys.stderr.write("reverie: cancelled\n")
+        create_application()  # the progress window needs it; run_app reuses it
+        report = build_sample_life(place.data_dir)
+        if report is None:  # cancelled, or failed (the window showed why, the log too)
+            sys.stderr.write("reverie: no demo store: cancelled or not built\n")
             return cli.EXIT_CANCELLED
-        except EnvironmentProblem as problem:
-            sys.stderr.write(f"reverie: {problem}\n")
-            return cli.EXIT_PROBLEM
         sys.stderr.write(
             f"reverie: demo ready in {report.seconds:.1f} s: {report.episodes} turns and "
             f"notes, {report.memories} memories, {report.people} people; it is deleted "
             "when you quit\n"
         )
-        from reverie.desktop.app import run_app
-
         return run_app(str(place.data_dir), verbose=verbose)
 
 

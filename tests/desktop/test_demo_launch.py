@@ -3,15 +3,17 @@ real app on it, and removes it when the app quits; the user's own data is untouc
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QProgressDialog, QPushButton
 from pytestqt.qtbot import QtBot
 
 from reverie.core.config import DATA_DIR_ENV
@@ -36,6 +38,21 @@ def when_window(
                 then(widget)
                 return
         QTimer.singleShot(20, poll)
+
+    QTimer.singleShot(0, poll)
+
+
+def when_shown(
+    find: Callable[[], list[QProgressDialog]], then: Callable[[QProgressDialog], None]
+) -> None:
+    """Poll the event loop until `find` returns a dialog, then call `then` on it once."""
+
+    def poll() -> None:
+        found = find()
+        if found:
+            then(found[0])
+            return
+        QTimer.singleShot(10, poll)
 
     QTimer.singleShot(0, poll)
 
@@ -124,3 +141,65 @@ def test_demo_is_only_for_the_app(
     assert "--demo" in capsys.readouterr().err
     assert list(temp_root.iterdir()) == []
 
+
+
+def progress_dialogs() -> list[QProgressDialog]:
+    return [w for w in QApplication.topLevelWidgets()
+            if isinstance(w, QProgressDialog) and w.isVisible()]
+
+
+def test_the_store_is_built_under_a_progress_window_that_keeps_painting(
+    qtbot: QtBot, mine: Path, temp_root: Path,
+) -> None:
+    """Built on a worker: the progress window shows at once and the event loop runs
+    throughout (a 20 ms timer keeps ticking); the app's window comes after."""
+    ticks: list[float] = []
+    ticker = QTimer()
+    ticker.setInterval(20)
+    ticker.timeout.connect(lambda: ticks.append(time.monotonic()))
+    seen: dict[str, object] = {}
+
+    def on_dialog(dialog: QProgressDialog) -> None:
+        seen["name"] = dialog.accessibleName()
+        seen["windows"] = [w for w in QApplication.topLevelWidgets()
+                           if isinstance(w, MainWindow) and w.isVisible()]
+        ticker.start()
+
+    def on_window(window: MainWindow) -> None:
+        ticker.stop()
+        seen["open"] = window.runner.facade is not None
+        window.quit_action.trigger()
+
+    when_shown(progress_dialogs, on_dialog)
+    when_window(lambda w: w.runner.facade is not None, on_window)
+    assert launcher.main(["--demo"]) == 0
+    assert seen["name"] == "Building the sample life"
+    assert seen["windows"] == []  # the window waits for the store
+    assert seen["open"] is True
+    gaps = [later - earlier for earlier, later in itertools.pairwise(ticks)]
+    assert len(ticks) > 20, ticks  # the build takes seconds: the loop ran all along
+    assert max(gaps) < 1.0, max(gaps)  # no freeze while it builds
+    assert list(temp_root.iterdir()) == []
+
+
+def test_cancelling_the_build_closes_cleanly(
+    qtbot: QtBot, mine: Path, temp_root: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    windows: list[MainWindow] = []
+
+    def cancel(dialog: QProgressDialog) -> None:
+        button = dialog.findChild(QPushButton)
+        assert button is not None
+        button.click()
+
+    def unexpected(window: MainWindow) -> None:
+        windows.append(window)
+        window.quit_action.trigger()  # fail below rather than hang here
+
+    when_shown(progress_dialogs, cancel)
+    when_window(lambda _w: True, unexpected)  # must never come
+    assert launcher.main(["--demo"]) == launcher.cli.EXIT_CANCELLED
+    assert windows == []
+    assert progress_dialogs() == []
+    assert list(temp_root.iterdir()) == []  # the half-built store is gone
+    assert "cancelled" in capsys.readouterr().err
