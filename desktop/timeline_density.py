@@ -72,6 +72,7 @@ class DensityStrip(QWidget):
             self._newest = int(self._ordinals.max())
             self._span = self._newest - int(self._ordinals.min()) + 1
         self._cursor = None
+        self.setAccessibleDescription(_overview(days))
         self._rebin()
 
     @property
@@ -234,3 +235,13 @@ class DensityStrip(QWidget):
         self.setAccessibleDescription(self.describe(self._cursor))
         self.update()
         self.day_chosen.emit(day)
+
+
+def _overview(days: Sequence[DayCount]) -> str:
+    """What the whole strip holds, for screen readers."""
+    if not days:
+        return "Nothing yet"
+    total = sum(day.count for day in days)
+    oldest, newest = date.fromisoformat(days[-1].day), date.fromisoformat(days[0].day)
+    return (f"{plural(total, 'item')} on {plural(len(days), 'day')},"
+            f" {short_date(oldest)} to {short_date(newest)}")

@@ -165,6 +165,7 @@ class TimelinePane(QWidget):
         shown = self.no_match if nothing else self.hint if self.model.is_empty else self.view
         self.stack.setCurrentWidget(shown)
         self.detail.setVisible(shown is self.view)
+        self.density.setVisible(shown is self.view)  # no strip beside a hint
         self.filters.setVisible(filtered or not self.model.is_empty)
         self.matches.setText(
             f"{plural(self.model.matches, 'match', 'matches')} on"

@@ -95,6 +95,7 @@ def test_density_gathers_days_into_pixel_rows(qtbot: QtBot) -> None:
     assert len(strip.bins) == 100
     assert strip.bins == [sum(counts[row * 10:row * 10 + 10]) for row in range(100)]
     assert strip.total == sum(counts)
+    assert strip.accessibleDescription().startswith(f"{plural(sum(counts), 'item')} on 1000 days")
     # A resize gathers them again, still every item once.
     strip.resize(strip.width(), 53)
     assert len(strip.bins) == 53
@@ -285,9 +286,14 @@ def test_the_strip_reads_every_day_then_follows_filters_and_changes(
     window.timeline.filters.search.setText("tulips")
     settle(qtbot, window)
     assert strip.total == window.timeline_model.matches
+    assert strip.isVisible()
+    window.timeline.filters.search.setText("zebra crossing")
+    settle(qtbot, window)
+    assert not strip.isVisible()  # "nothing matches" shows alone
     window.timeline.filters.search.clear()
     settle(qtbot, window)
     qtbot.waitUntil(lambda: strip.total == all_items(window), timeout=TIMEOUT_MS)
+    assert strip.isVisible()
     _id, changes = facade_of(window).memories.add(
         "Planted garlic", when=datetime(2025, 1, 20, 10, 0))
     before = strip.total
