@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -300,9 +300,15 @@ class TimelinePane(QWidget):
         self.density.day_chosen.connect(lambda day: self.go_to_day(day, focus=False))
         self.model.modelReset.connect(self.refresh_density, Qt.ConnectionType.QueuedConnection)
         self.model.loaded.connect(self._on_loaded)
+        # Once per turn of the event loop: rows arrive one insert at a time in a refresh,
+        # and asking the view where rows are makes it lay them out.
+        self._range_timer = QTimer(self)
+        self._range_timer.setSingleShot(True)
+        self._range_timer.setInterval(0)
+        self._range_timer.timeout.connect(self._show_view_range)
         for signal in (self.view.verticalScrollBar().valueChanged, self.view.expanded,
                        self.view.collapsed, self.model.rowsInserted, self.model.layoutChanged):
-            signal.connect(lambda *_args: self._show_view_range())
+            signal.connect(lambda *_args: self._range_timer.start())
 
     def refresh_density(self) -> None:
         """Give the strip the days shown: under a filter the model's own (its read
@@ -339,7 +345,7 @@ class TimelinePane(QWidget):
     def _on_loaded(self) -> None:
         if not self.model.filter.is_default:
             self.refresh_density()  # a filtered timeline's days were read again
-        self._show_view_range()
+        self._range_timer.start()
 
     def _show_view_range(self) -> None:
         """Outline on the strip the days from the top row to the bottom row shown."""
