@@ -9,11 +9,12 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 import shiboken6
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from reverie.core.compose import open_reverie
@@ -22,7 +23,12 @@ from reverie.core.service import Reverie
 from reverie.models.base import LLM, ChatMessage, Embedder, TokenCallback
 from tests.doubles import ScriptedLLM
 
+if TYPE_CHECKING:  # imported by the fixtures themselves, once Qt is set up
+    from reverie.desktop.main_window import MainWindow
+
 OPEN_TIMEOUT_MS = 60_000
+T = TypeVar("T")
+W = TypeVar("W", bound=QWidget)
 HOLD_LIMIT_S = 60.0
 HERE = Path(__file__).resolve().parent
 
@@ -145,7 +151,9 @@ def make_window(
     """Open MainWindows on tmp data dirs; each is closed (jobs stopped, store closed) after.
 
     No consolidation schedule starts unless a test asks (`schedule_sleep=True`): a run
-    that starts by itself would change what a test looks at.
+    that starts by itself would change what a test looks at. `prepare(facade)` runs in
+    the open job, before the window reads anything (seeding a store); with
+    `extract_captured=False` live capture stores files without extracting memories.
     """
     from reverie.desktop.main_window import MainWindow
 
@@ -164,14 +172,23 @@ def make_window(
 
     def make(
         llm: LLM | None = None, data_dir: Path | None = None, *, wait_open: bool = True,
-        schedule_sleep: bool = False,
+        schedule_sleep: bool = False, extract_captured: bool = True,
+        prepare: Callable[[Reverie], None] | None = None,
     ) -> MainWindow:
         directory = data_dir or tmp_path / "data"
 
         def opener(_passphrase: str | None) -> Reverie:
-            return open_reverie(directory, llm=llm or bundled_llm, embedder=bundled_embedder)
+            reverie = open_reverie(directory, llm=llm or bundled_llm, embedder=bundled_embedder)
+            if prepare is not None:  # seeding, in the open job, before any view reads
+                try:
+                    prepare(reverie)
+                except BaseException:
+                    reverie.close()
+                    raise
+            return reverie
 
-        window = MainWindow(opener, schedule_sleep=schedule_sleep)
+        window = MainWindow(opener, extract_captured=extract_captured,
+                            schedule_sleep=schedule_sleep)
         windows.append(window)
         qtbot.addWidget(window, before_close_func=close)
         window.show()
@@ -185,3 +202,78 @@ def make_window(
         if shiboken6.isValid(window) and window not in closed:
             close(window)  # pytest-qt did not close it (it never does on some errors)
     assert len(closed) == len(windows), "a window's store was still open after closing"
+
+
+def facade_of(window: MainWindow) -> Reverie:
+    """The open facade of a MainWindow (fails the test when none is open)."""
+    facade = window.runner.facade
+    assert isinstance(facade, Reverie)
+    return facade
+
+
+@pytest.fixture
+def widget_for(qtbot: QtBot) -> Iterator[Callable[..., Any]]:
+    """Show a widget built on its own JobRunner over an already open facade:
+    `widget_for(facade, build, size)` calls `build(runner)`; every runner is shut down
+    after (the facade stays open: its opener, e.g. `open_store`, closes it)."""
+    from reverie.desktop.jobs import JobRunner
+
+    runners: list[JobRunner] = []
+
+    def make(facade: Reverie, build: Callable[[JobRunner], W], size: tuple[int, int]) -> W:
+        runner = JobRunner()
+        runner.set_facade(facade)
+        runners.append(runner)
+        widget = build(runner)
+        qtbot.addWidget(widget)
+        widget.resize(*size)
+        widget.show()
+        return widget
+
+    yield make
+    for runner in runners:
+        runner.shutdown()
+
+
+_polls: list[list[bool]] = []  # each `when` poll's "still wanted" flag
+
+
+@pytest.fixture(autouse=True)
+def stop_polls() -> Iterator[None]:
+    """End the test's `when` polls with it: one still polling would act on the next
+    test's windows (quit them, click their buttons)."""
+    yield
+    for wanted in _polls:
+        wanted[0] = False
+    _polls.clear()
+
+
+def when(find: Callable[[], T | None], then: Callable[[T], None], every_ms: int = 20) -> None:
+    """Poll the event loop (one the code under test runs, e.g. `run_app`'s) until `find`
+    returns something, then call `then` on it once; polling ends with the test."""
+    wanted = [True]
+    _polls.append(wanted)
+
+    def poll() -> None:
+        if not wanted[0]:
+            return
+        found = find()
+        if found is not None:
+            then(found)
+            return
+        QTimer.singleShot(every_ms, poll)
+
+    QTimer.singleShot(0, poll)
+
+
+def when_window(
+    condition: Callable[[MainWindow], bool], then: Callable[[MainWindow], None]
+) -> None:
+    """Call `then` once on the first shown MainWindow that meets `condition`."""
+    from reverie.desktop.main_window import MainWindow
+
+    def find() -> MainWindow | None:
+        return next((w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)
+                     and w.isVisible() and condition(w)), None)
+
+    when(find, then)

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -15,23 +14,9 @@ from reverie.core.service import Reverie
 from reverie.desktop import app as app_module
 from reverie.desktop.main_window import MainWindow
 from reverie.models.base import Embedder
+from tests.desktop.conftest import when_window
 
 pytestmark = pytest.mark.gui
-
-
-def when_window(
-    condition: Callable[[MainWindow], bool], then: Callable[[MainWindow], None]
-) -> None:
-    """Poll the event loop run_app starts until a MainWindow meets `condition`."""
-
-    def poll() -> None:
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, MainWindow) and widget.isVisible() and condition(widget):
-                then(widget)
-                return
-        QTimer.singleShot(20, poll)
-
-    QTimer.singleShot(0, poll)
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ summaries are extractive (no model), so consolidation here is fast and exact.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +18,6 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from reverie.core.compose import open_reverie
 from reverie.core.consolidate import journal
 from reverie.core.consolidate.journal import ChangeState, Run
 from reverie.core.extract.extractor import QueueStatus
@@ -39,9 +38,8 @@ from reverie.desktop.care_view import CarePane
 from reverie.desktop.jobs import JobContext, Lane
 from reverie.desktop.main_window import MainWindow
 from reverie.desktop.memory_dialogs import MemoryEditDialog
-from reverie.models.base import Embedder
 from tests.core.consolidate.seeding import Seed, memory, seed
-from tests.desktop.conftest import OPEN_TIMEOUT_MS, MemoryLLM
+from tests.desktop.conftest import MemoryLLM, facade_of
 
 pytestmark = pytest.mark.gui
 
@@ -80,46 +78,29 @@ def seeded() -> Seeded:
 
 @pytest.fixture
 def make_care_window(
-    qtbot: QtBot, tmp_path: Path, bundled_embedder: Embedder, seeded: Seeded
-) -> Iterator[Callable[..., MainWindow]]:
-    """Windows on a seeded store, showing Memory care; closed (store closed) after."""
-    windows: list[MainWindow] = []
+    qtbot: QtBot, make_window: Callable[..., MainWindow], seeded: Seeded
+) -> Callable[..., MainWindow]:
+    """Windows on a seeded store, showing Memory care (closed after by `make_window`)."""
 
     def make(*, with_seeds: bool = True, schedule_sleep: bool = False) -> MainWindow:
-        def opener(_passphrase: str | None) -> Reverie:
-            reverie = open_reverie(tmp_path / "data", llm=MemoryLLM(), embedder=bundled_embedder)
+        def prepare(reverie: Reverie) -> None:
             reverie.consolidation._llm = None  # extractive summaries: fast and exact
             if with_seeds:
                 seed_store(reverie, seeded)
-            return reverie
 
-        window = MainWindow(opener, extract_captured=False, schedule_sleep=schedule_sleep)
-        windows.append(window)
-        qtbot.addWidget(window)
-        window.show()
-        with qtbot.waitSignal(window.opened, timeout=OPEN_TIMEOUT_MS):
-            window.start()
+        window = make_window(MemoryLLM(), extract_captured=False,
+                             schedule_sleep=schedule_sleep, prepare=prepare)
         window.show_care()
         qtbot.waitUntil(lambda: window.care.queue.label.text() != "…", timeout=TIMEOUT_MS)
         settle(qtbot, window)
         return window
 
-    yield make
-    for window in windows:
-        window.close()
-        window.shutdown()
-        assert window.runner.facade is None
+    return make
 
 
 @pytest.fixture
 def window(make_care_window: Callable[..., MainWindow]) -> MainWindow:
     return make_care_window()
-
-
-def facade_of(window: MainWindow) -> Reverie:
-    facade = window.runner.facade
-    assert facade is not None
-    return facade
 
 
 def settle(qtbot: QtBot, window: MainWindow) -> None:

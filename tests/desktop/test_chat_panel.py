@@ -3,7 +3,7 @@ conversation list (open, continue, rename, delete)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from reverie.core.service import Reverie
 from reverie.desktop.chat_view import NOT_GROUNDED, ChatPanel
 from reverie.desktop.conversations_model import SourceIdRole
 from reverie.desktop.conversations_view import DeleteConversationDialog
-from reverie.desktop.jobs import JobRunner, Lane
+from reverie.desktop.jobs import Lane
 from reverie.desktop.labels import short_date
 from reverie.desktop.transcript import STORED_NOTE, chip_label
 from reverie.models.base import RoleModels
@@ -27,22 +27,8 @@ TIMEOUT_MS = 30_000
 
 
 @pytest.fixture
-def panel_for(qtbot: QtBot) -> Iterator[Callable[[Reverie], ChatPanel]]:
-    runners: list[JobRunner] = []
-
-    def make(facade: Reverie) -> ChatPanel:
-        runner = JobRunner()
-        runner.set_facade(facade)
-        runners.append(runner)
-        panel = ChatPanel(runner)
-        qtbot.addWidget(panel)
-        panel.resize(600, 500)
-        panel.show()
-        return panel
-
-    yield make
-    for runner in runners:
-        runner.shutdown()  # the facade itself is closed by open_store
+def panel_for(widget_for: Callable[..., ChatPanel]) -> Callable[[Reverie], ChatPanel]:
+    return lambda facade: widget_for(facade, ChatPanel, (600, 500))
 
 
 def send(qtbot: QtBot, panel: ChatPanel, text: str) -> None:

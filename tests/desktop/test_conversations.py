@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,7 @@ from reverie.desktop.conversations_model import (
     when_label,
 )
 from reverie.desktop.conversations_view import ConversationList
-from reverie.desktop.jobs import JobRunner, Lane
+from reverie.desktop.jobs import Lane
 from reverie.desktop.labels import short_date
 from tests.doubles import ScriptedLLM
 
@@ -96,22 +96,8 @@ def test_recent_conversations_read_as_today_and_yesterday() -> None:
 
 
 @pytest.fixture
-def list_for(qtbot: QtBot) -> Iterator[Callable[[Reverie], ConversationList]]:
-    runners: list[JobRunner] = []
-
-    def make(facade: Reverie) -> ConversationList:
-        runner = JobRunner()
-        runner.set_facade(facade)
-        runners.append(runner)
-        widget = ConversationList(runner)
-        qtbot.addWidget(widget)
-        widget.resize(260, 400)
-        widget.show()
-        return widget
-
-    yield make
-    for runner in runners:
-        runner.shutdown()
+def list_for(widget_for: Callable[..., ConversationList]) -> Callable[[Reverie], ConversationList]:
+    return lambda facade: widget_for(facade, ConversationList, (260, 400))
 
 
 def test_the_list_reads_its_pages_from_the_store(

@@ -8,7 +8,6 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,39 +21,10 @@ from reverie.core.store.keys import PASSPHRASE_ENV
 from reverie.desktop import app as app_module
 from reverie.desktop import launcher
 from reverie.desktop.main_window import MainWindow
+from tests.desktop.conftest import when, when_window
 from tests.keyring_double import MemoryKeyring
 
 pytestmark = pytest.mark.gui
-
-
-def when_window(
-    condition: Callable[[MainWindow], bool], then: Callable[[MainWindow], None]
-) -> None:
-    """Poll the event loop run_app starts until a MainWindow meets `condition`."""
-
-    def poll() -> None:
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, MainWindow) and widget.isVisible() and condition(widget):
-                then(widget)
-                return
-        QTimer.singleShot(20, poll)
-
-    QTimer.singleShot(0, poll)
-
-
-def when_shown(
-    find: Callable[[], list[QProgressDialog]], then: Callable[[QProgressDialog], None]
-) -> None:
-    """Poll the event loop until `find` returns a dialog, then call `then` on it once."""
-
-    def poll() -> None:
-        found = find()
-        if found:
-            then(found[0])
-            return
-        QTimer.singleShot(10, poll)
-
-    QTimer.singleShot(0, poll)
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
@@ -143,9 +113,10 @@ def test_demo_is_only_for_the_app(
 
 
 
-def progress_dialogs() -> list[QProgressDialog]:
-    return [w for w in QApplication.topLevelWidgets()
-            if isinstance(w, QProgressDialog) and w.isVisible()]
+def progress_dialog() -> QProgressDialog | None:
+    """The progress window shown, if any."""
+    return next((w for w in QApplication.topLevelWidgets()
+                 if isinstance(w, QProgressDialog) and w.isVisible()), None)
 
 
 def test_the_store_is_built_under_a_progress_window_that_keeps_painting(
@@ -156,7 +127,14 @@ def test_the_store_is_built_under_a_progress_window_that_keeps_painting(
     ticks: list[float] = []
     ticker = QTimer()
     ticker.setInterval(20)
-    ticker.timeout.connect(lambda: ticks.append(time.monotonic()))
+
+    def tick() -> None:
+        if progress_dialog() is not None:
+            ticks.append(time.monotonic())
+        else:
+            ticker.stop()  # built: what follows is the app opening, not the build
+
+    ticker.timeout.connect(tick)
     seen: dict[str, object] = {}
 
     def on_dialog(dialog: QProgressDialog) -> None:
@@ -166,11 +144,10 @@ def test_the_store_is_built_under_a_progress_window_that_keeps_painting(
         ticker.start()
 
     def on_window(window: MainWindow) -> None:
-        ticker.stop()
         seen["open"] = window.runner.facade is not None
         window.quit_action.trigger()
 
-    when_shown(progress_dialogs, on_dialog)
+    when(progress_dialog, on_dialog)
     when_window(lambda w: w.runner.facade is not None, on_window)
     assert launcher.main(["--demo"]) == 0
     assert seen["name"] == "Building the sample life"
@@ -196,10 +173,10 @@ def test_cancelling_the_build_closes_cleanly(
         windows.append(window)
         window.quit_action.trigger()  # fail below rather than hang here
 
-    when_shown(progress_dialogs, cancel)
+    when(progress_dialog, cancel)
     when_window(lambda _w: True, unexpected)  # must never come
     assert launcher.main(["--demo"]) == launcher.cli.EXIT_CANCELLED
     assert windows == []
-    assert progress_dialogs() == []
+    assert progress_dialog() is None
     assert list(temp_root.iterdir()) == []  # the half-built store is gone
     assert "cancelled" in capsys.readouterr().err

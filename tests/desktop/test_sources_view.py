@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from reverie.desktop.sources_model import (
     state_text,
 )
 from reverie.models.base import Embedder
-from tests.desktop.conftest import OPEN_TIMEOUT_MS, MemoryLLM
+from tests.desktop.conftest import MemoryLLM, facade_of
 
 pytestmark = pytest.mark.gui
 
@@ -45,30 +45,11 @@ NOTES = {
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot, tmp_path: Path, bundled_embedder: Embedder
-) -> Iterator[MainWindow]:
+def window(make_window: Callable[..., MainWindow]) -> MainWindow:
     """A window on a fresh store, live capture running without extraction."""
-
-    def opener(_passphrase: str | None) -> Reverie:
-        return open_reverie(tmp_path / "data", llm=MemoryLLM(), embedder=bundled_embedder)
-
-    window = MainWindow(opener, extract_captured=False, schedule_sleep=False)
-    qtbot.addWidget(window)
-    window.show()
-    with qtbot.waitSignal(window.opened, timeout=OPEN_TIMEOUT_MS):
-        window.start()
+    window = make_window(MemoryLLM(), extract_captured=False)
     window.show_sources()
-    yield window
-    window.close()
-    window.shutdown()
-    assert window.runner.facade is None
-
-
-def facade_of(window: MainWindow) -> Reverie:
-    facade = window.runner.facade
-    assert facade is not None
-    return facade
+    return window
 
 
 def make_folder(tmp_path: Path, files: Mapping[str, str | bytes], name: str = "notes") -> Path:
