@@ -212,6 +212,23 @@ def facade_of(window: MainWindow) -> Reverie:
 
 
 @pytest.fixture
+def memories_window(
+    make_window: Callable[..., MainWindow], tmp_path: Path, sample_chat: Path,
+    bundled_embedder: Embedder,
+) -> MainWindow:
+    """A window on a store holding the sample chat and the memories `MemoryLLM` took
+    from it (imported before the window opens, so the timeline starts full)."""
+    data = tmp_path / "data"
+    llm = MemoryLLM()
+    facade = open_reverie(data, llm=llm, embedder=bundled_embedder)
+    try:
+        facade.import_file(sample_chat)
+    finally:
+        facade.close()
+    return make_window(llm=llm, data_dir=data)
+
+
+@pytest.fixture
 def widget_for(qtbot: QtBot) -> Iterator[Callable[..., Any]]:
     """Show a widget built on its own JobRunner over an already open facade:
     `widget_for(facade, build, size)` calls `build(runner)`; every runner is shut down

@@ -23,7 +23,7 @@ from reverie.desktop.crash import CRASH_TITLE, LOG_DIR_ENV, LOG_FILE, CrashHandl
 from reverie.desktop.main_window import MainWindow
 from reverie.desktop.single_instance import instance_key
 from reverie.models.base import Embedder
-from tests.desktop.test_app import when_window
+from tests.desktop.conftest import when_window
 
 # The handler replaces sys.excepthook itself; pytest-qt must not swap it meanwhile.
 pytestmark = [pytest.mark.gui, pytest.mark.qt_no_exception_capture]

@@ -3,7 +3,6 @@ and forget from it, on a real store with the real embedder."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +11,6 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QDialogButtonBox, QPushButton
 from pytestqt.qtbot import QtBot
 
-from reverie.core.compose import open_reverie
 from reverie.core.service import Reverie
 from reverie.core.types import ItemKind, TimelineItem
 from reverie.desktop.jobs import Lane
@@ -20,29 +18,10 @@ from reverie.desktop.main_window import MainWindow
 from reverie.desktop.memory_work import Candidates
 from reverie.desktop.theme import tone
 from reverie.desktop.timeline_model import ItemIdRole
-from reverie.models.base import Embedder
-from tests.desktop.conftest import MemoryLLM
+from tests.desktop.conftest import facade_of
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 30_000
-
-
-def window_with_memories(
-    make_window: Callable[..., MainWindow], tmp_path: Path, sample_chat: Path,
-    embedder: Embedder,
-) -> MainWindow:
-    data = tmp_path / "data"
-    llm = MemoryLLM()
-    facade = open_reverie(data, llm=llm, embedder=embedder)
-    facade.import_file(sample_chat)
-    facade.close()
-    return make_window(llm=llm, data_dir=data)
-
-
-def facade_of(window: MainWindow) -> Reverie:
-    facade = window.runner.facade
-    assert facade is not None
-    return facade
 
 
 def a_memory(facade: Reverie, containing: str = "") -> TimelineItem:
@@ -66,11 +45,8 @@ def wait_edit_done(qtbot: QtBot, window: MainWindow) -> None:
 
 
 @pytest.fixture
-def window(
-    make_window: Callable[..., MainWindow], tmp_path: Path, sample_chat: Path,
-    bundled_embedder: Embedder,
-) -> MainWindow:
-    return window_with_memories(make_window, tmp_path, sample_chat, bundled_embedder)
+def window(memories_window: MainWindow) -> MainWindow:
+    return memories_window
 
 
 def test_selecting_a_memory_shows_its_fields_and_the_supporting_span(

@@ -20,29 +20,15 @@ from reverie.desktop.main_window import MainWindow
 from reverie.desktop.timeline_model import DayRole, ItemIdRole, KindRole
 from reverie.desktop.timeline_nodes import Zoom
 from reverie.models.base import Embedder
-from tests.desktop.conftest import MemoryLLM, write_chat
+from tests.desktop.conftest import MemoryLLM, facade_of, write_chat
 
 pytestmark = pytest.mark.gui
 TIMEOUT_MS = 30_000
 
 
 @pytest.fixture
-def window(
-    make_window: Callable[..., MainWindow], tmp_path: Path, sample_chat: Path,
-    bundled_embedder: Embedder,
-) -> MainWindow:
-    data = tmp_path / "data"
-    llm = MemoryLLM()
-    facade = open_reverie(data, llm=llm, embedder=bundled_embedder)
-    facade.import_file(sample_chat)
-    facade.close()
-    return make_window(llm=llm, data_dir=data)
-
-
-def facade_of(window: MainWindow) -> Reverie:
-    facade = window.runner.facade
-    assert facade is not None
-    return facade
+def window(memories_window: MainWindow) -> MainWindow:
+    return memories_window
 
 
 def settle(qtbot: QtBot, window: MainWindow) -> None:
