@@ -272,11 +272,13 @@ class Reverie:
         """Days holding anything, newest first."""
         return queries.timeline_days(self.store.ledger, offset, limit)
 
-    def timeline_items(self, day: str, flt: TimelineFilter | None = None) -> list[TimelineItem]:
-        """The memories and episodes of one ISO day (that `flt` keeps), newest first."""
+    def timeline_items(self, day: str, flt: TimelineFilter | None = None, *,
+                       offset: int = 0, limit: int = -1) -> list[TimelineItem]:
+        """The memories and episodes of one ISO day (that `flt` keeps), newest first:
+        all of them, or a page of `limit` from `offset` (the timeline pages busy days)."""
         if flt is None or flt.is_default:
-            return queries.timeline_items(self.store.ledger, day)
-        return timeline_filter.filtered_items(self.store.ledger, flt, day)
+            return queries.timeline_items(self.store.ledger, day, offset, limit)
+        return timeline_filter.filtered_items(self.store.ledger, flt, day, offset, limit)
 
     def timeline_filtered_days(self, flt: TimelineFilter) -> list[DayCount]:
         """Every day holding items that `flt` keeps, newest first (not for the main

@@ -59,9 +59,13 @@ SOURCE_NAMES = {ItemSource.CHAT: "Reverie chat", ItemSource.IMPORT: "imported co
 DAY_KIND = "day"
 PERIOD_KIND = "period"
 DEFAULT_PAGE = 50
+ITEM_PAGE = 100  # a day's items read at once: a busy day holds over 1,500
 ALL_DAYS = 1_000_000  # more days than any store holds (2,700 years)
 _NO_PARENT = QModelIndex()  # default argument: the root
 _TOP = 0  # internalId of top rows; other rows carry their container's key
+# Built once: Qt asks for every row's flags at each layout, thousands per expand.
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_ITEM_FLAGS = _ROW_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
 
 
 class TimelineModel(QAbstractItemModel):
@@ -72,10 +76,12 @@ class TimelineModel(QAbstractItemModel):
 
     _fonts: ClassVar[dict[str, QFont]] = {}
 
-    def __init__(self, facade: Reverie | None = None, *, page_size: int = DEFAULT_PAGE) -> None:
+    def __init__(self, facade: Reverie | None = None, *, page_size: int = DEFAULT_PAGE,
+                 item_page: int = ITEM_PAGE) -> None:
         super().__init__()
         self._facade = facade
         self._page_size = page_size
+        self._item_page = item_page
         self._top: list[Node] = []
         self._by_key: dict[int, Node] = {}
         self._row_of: dict[int, int] = {}  # a node's row inside its container
@@ -152,14 +158,34 @@ class TimelineModel(QAbstractItemModel):
             parent = self.day_index(day)
         if not parent.isValid() or not item_id:
             return parent
-        if self.canFetchMore(parent):
-            self.fetchMore(parent)
         node = self._node(parent)
         assert isinstance(node, Day)
-        for row, item in enumerate(node.items or []):
-            if item.id == item_id:
-                return self.index(row, 0, parent)
-        return parent
+        checked = 0
+        while True:
+            items = node.items or []
+            for row in range(checked, len(items)):
+                if items[row].id == item_id:
+                    return self.index(row, 0, parent)
+            checked = len(items)
+            if not self.canFetchMore(parent):
+                return parent
+            self.fetchMore(parent)
+
+    def is_partial_day(self, index: ModelIndex) -> bool:
+        """True for a day row whose items are read in part (more pages to come)."""
+        node = self._node(index) if index.isValid() else None
+        return isinstance(node, Day) and node.items is not None and not node.complete
+
+    def release_items(self, index: ModelIndex) -> None:
+        """Forget the items read for the day at `index` (the view closed it): they are
+        read again when it opens, and a refresh does not re-read closed days."""
+        node = self._node(index)
+        if not isinstance(node, Day) or not node.items or self._changing:
+            return
+        with self._changing_rows():
+            self.beginRemoveRows(self._index_of(node), 0, len(node.items) - 1)
+            node.items, node.complete = None, False
+            self.endRemoveRows()
 
     def day_index(self, day: str) -> QModelIndex:
         """The index of a known day row (invalid if not known yet)."""
@@ -172,7 +198,8 @@ class TimelineModel(QAbstractItemModel):
 
     def index(self, row: int, column: int, parent: ModelIndex = _NO_PARENT) -> QModelIndex:
         """The index of `row` under `parent`."""
-        if not self.hasIndex(row, column, parent):
+        # Not hasIndex(): it calls back into rowCount() and columnCount() in Python.
+        if column != 0 or row < 0 or row >= self.rowCount(parent):
             return QModelIndex()
         if not parent.isValid():
             return self.createIndex(row, column, _TOP)
@@ -223,10 +250,10 @@ class TimelineModel(QAbstractItemModel):
         if not parent.isValid():
             return not self._exhausted
         node = self._node(parent)
-        return isinstance(node, Day) and node.items is None
+        return isinstance(node, Day) and not node.complete
 
     def fetchMore(self, parent: ModelIndex) -> None:
-        """Read the next page of days, or a day's items (synchronous: milliseconds)."""
+        """Read the next page of days, or of a day's items (synchronous: milliseconds)."""
         if not self.canFetchMore(parent):
             return
         with self._changing_rows():
@@ -248,11 +275,15 @@ class TimelineModel(QAbstractItemModel):
             return
         day = self._node(parent)
         assert isinstance(day, Day)
-        items = self._facade.timeline_items(day.day, self._filter)
-        day.items = []
+        first = len(day.items or [])
+        items = self._facade.timeline_items(day.day, self._filter, offset=first,
+                                            limit=self._item_page)
+        day.complete = len(items) < self._item_page
+        if day.items is None:
+            day.items = []
         if items:
-            self.beginInsertRows(parent, 0, len(items) - 1)
-            day.items = items
+            self.beginInsertRows(parent, first, first + len(items) - 1)
+            day.items = day.items + items
             self.endInsertRows()
 
     # --- data -----------------------------------------------------------------------
@@ -261,10 +292,10 @@ class TimelineModel(QAbstractItemModel):
         """Every row is selectable; items never have children."""
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-        if self._item(index) is not None:
-            flags |= Qt.ItemFlag.ItemNeverHasChildren
-        return flags
+        key = index.internalId()
+        if key != _TOP and isinstance(self._by_key.get(key), Day):
+            return _ITEM_FLAGS  # a row inside a day: an item
+        return _ROW_FLAGS
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -431,9 +462,10 @@ class TimelineModel(QAbstractItemModel):
                 day = container[row]
                 assert isinstance(day, Day)
                 recount = day.count != entry.count or day.summary != entry.summary
+                grown = max(0, entry.count - day.count)
                 day.count, day.summary = entry.count, entry.summary
                 if day.items is not None and (recount or touched is None or day.day in touched):
-                    self._reload_items(day)
+                    self._reload_items(day, grown)
                 if recount:
                     index = self.index(row, 0, parent)
                     self.dataChanged.emit(index, index)
@@ -445,11 +477,15 @@ class TimelineModel(QAbstractItemModel):
         while row < len(container):
             self._remove(owner, row)
 
-    def _reload_items(self, day: Day) -> None:
+    def _reload_items(self, day: Day, grown: int) -> None:
+        """Read again the items shown for `day` (and the `grown` more it now holds)."""
         assert self._facade is not None
         assert day.items is not None
         parent = self._index_of(day)
-        old, new = day.items, self._facade.timeline_items(day.day, self._filter)
+        limit = -1 if day.complete else max(len(day.items) + grown, self._item_page)
+        old = day.items
+        new = self._facade.timeline_items(day.day, self._filter, limit=limit)
+        day.complete = limit == -1 or len(new) < limit
         new_ids = [item.id for item in new]
         old_ids = [item.id for item in old]
         if [i for i in new_ids if i in set(old_ids)] != old_ids:

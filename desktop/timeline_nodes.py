@@ -34,7 +34,8 @@ class Day:
     key: int
     day: str
     count: int
-    items: list[TimelineItem] | None = None  # None until fetched
+    items: list[TimelineItem] | None = None  # None until fetched; newest first
+    complete: bool = False  # every item is in `items` (busy days are read in pages)
     owner: int = 0  # the key of its period, or 0 at the top
     summary: str = ""  # the day's summary card, read with its page (DayCount.summary)
 

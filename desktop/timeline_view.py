@@ -47,6 +47,7 @@ from reverie.desktop.timeline_model import (
     TimelineModel,
 )
 from reverie.desktop.timeline_nodes import Zoom
+from reverie.desktop.timeline_paging import OpenDayPager
 
 _EXCERPT_CHARS = 600
 OPEN_MATCHING_DAYS = 5  # a filter opens this many of the newest matching days
@@ -96,6 +97,7 @@ class TimelinePane(QWidget):
         self.hint = _hint_label()
         self.delegate = TimelineDelegate()
         self.view = _tree(model, self.delegate)
+        self.pager = OpenDayPager(self.view, model)
         self.stack = QStackedWidget(self)
         for page in (self.view, self.hint, self.no_match):
             self.stack.addWidget(page)
@@ -111,6 +113,19 @@ class TimelinePane(QWidget):
         self.split.setStretchFactor(0, 3)
         self.split.setStretchFactor(1, 2)
 
+        self._arrange(title)
+
+        # Queued: whoever else hears the reset (Qt's model tester does) must hear it
+        # before the first page's rows arrive.
+        model.modelReset.connect(self._fetch_first_page, Qt.ConnectionType.QueuedConnection)
+        for signal in (model.rowsInserted, model.rowsRemoved, model.loaded):
+            signal.connect(self._update_hint)
+        self.view.selectionModel().selectionChanged.connect(self._show_selected)
+        self._follow_for_density()
+        self._update_hint()
+
+    def _arrange(self, title: QLabel) -> None:
+        """The title, matches and zoom on one line, the filters, then the split."""
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -122,15 +137,6 @@ class TimelinePane(QWidget):
         layout.addLayout(heading)
         layout.addWidget(self.filters)
         layout.addWidget(self.split, 1)
-
-        # Queued: whoever else hears the reset (Qt's model tester does) must hear it
-        # before the first page's rows arrive.
-        model.modelReset.connect(self._fetch_first_page, Qt.ConnectionType.QueuedConnection)
-        for signal in (model.rowsInserted, model.rowsRemoved, model.loaded):
-            signal.connect(self._update_hint)
-        self.view.selectionModel().selectionChanged.connect(self._show_selected)
-        self._follow_for_density()
-        self._update_hint()
 
     def _zoom_control(self) -> QComboBox:
         """The zoom chooser, and Ctrl+- / Ctrl+= to step it while the pane has focus."""

@@ -223,9 +223,11 @@ def timeline_page(
     return [timeline_item(row) for row in rows]
 
 
-def timeline_items(ledger: Ledger, day: str) -> list[TimelineItem]:
-    """Every memory and episode of one day, newest first (memories before their turns)."""
-    return timeline_page(ledger, day, 0, -1)
+def timeline_items(ledger: Ledger, day: str, offset: int = 0,
+                   limit: int = -1) -> list[TimelineItem]:
+    """A day's memories and episodes, newest first (memories before their turns): all
+    of them, or `limit` (-1: no limit) from `offset`."""
+    return timeline_page(ledger, day, offset, limit)
 
 
 def item_day(ledger: Ledger, item_id: str) -> str | None:

@@ -93,8 +93,10 @@ def filtered_days(ledger: Ledger, flt: TimelineFilter) -> list[DayCount]:
     return with_summaries(ledger, [DayCount(row["day"], int(row["n"])) for row in rows])
 
 
-def filtered_items(ledger: Ledger, flt: TimelineFilter, day: str) -> list[TimelineItem]:
-    """The items of `day` that `flt` keeps, newest first (memories before turns)."""
+def filtered_items(ledger: Ledger, flt: TimelineFilter, day: str, offset: int = 0,
+                   limit: int = -1) -> list[TimelineItem]:
+    """The items of `day` that `flt` keeps, newest first (memories before turns): all
+    of them, or `limit` (-1: no limit) from `offset`."""
     memory_cols = ("id, 'memory' AS kind, text, valid_from AS time, valid_from_ts AS ts,"
                    f" kind AS label, 1 AS rank, seq, status, pinned, {MEMORY_ROW_EXTRAS}")
     episode_cols = ("id, 'episode' AS kind, text, time, ts, speaker AS label, 0 AS rank, seq,"
@@ -103,7 +105,8 @@ def filtered_items(ledger: Ledger, flt: TimelineFilter, day: str) -> list[Timeli
     if not parts:
         return []
     rows = ledger.query(
-        f"{' UNION ALL '.join(parts)} ORDER BY ts DESC, rank DESC, seq DESC", params)
+        f"{' UNION ALL '.join(parts)} ORDER BY ts DESC, rank DESC, seq DESC"
+        " LIMIT ? OFFSET ?", [*params, limit, offset])
     return [timeline_item(row) for row in rows]
 
 

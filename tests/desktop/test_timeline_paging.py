@@ -1,0 +1,143 @@
+"""A busy day's items read a page at a time: by the model, as the tree shows them, when
+a row is looked for, through a refresh, and given back when the day is closed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex
+from PySide6.QtWidgets import QTreeView
+from pytestqt.qtbot import QtBot
+
+from reverie.core.service import Reverie
+from reverie.desktop.timeline_model import ItemIdRole, TimelineModel
+from reverie.desktop.timeline_paging import OpenDayPager
+from tests.desktop.conftest import MemoryLLM
+from tests.desktop.test_timeline_model import items_of, write_turns
+
+pytestmark = pytest.mark.gui
+
+BUSY_DAY = "2026-04-02"
+TURNS = 23
+PAGE = 4
+
+
+@pytest.fixture
+def busy_store(open_store: Callable[..., Reverie], tmp_path: Path) -> Reverie:
+    """One day holding 23 turns, and a quieter day before it."""
+    facade = open_store(llm=MemoryLLM())
+    turns = [(f"{BUSY_DAY}T{8 + n // 4:02d}:{(n % 4) * 15:02d}:00", f"Busy day note {n}.")
+             for n in range(TURNS)]
+    turns.append(("2026-04-01T09:00:00", "A quiet day before it."))
+    facade.import_file(write_turns(tmp_path / "busy.jsonl", "Busy", turns), extract=False)
+    return facade
+
+
+def all_ids(facade: Reverie) -> list[str]:
+    return [item.id for item in facade.timeline_items(BUSY_DAY)]
+
+
+def test_a_day_is_read_a_page_at_a_time_in_order(
+    qtmodeltester: object, busy_store: Reverie
+) -> None:
+    model = TimelineModel(busy_store, item_page=PAGE)
+    model.fetchMore(QModelIndex())
+    day = model.day_index(BUSY_DAY)
+    pages = 0
+    while model.canFetchMore(day):
+        model.fetchMore(day)
+        pages += 1
+        assert model.rowCount(day) == min(pages * PAGE, TURNS)
+    assert pages == TURNS // PAGE + 1  # the last page is short: the day is complete
+    assert items_of(model, BUSY_DAY) == all_ids(busy_store)
+    assert not model.is_partial_day(day)
+
+    # Qt's tester, attached from the start, sees every page arrive (it fetches too).
+    checked = TimelineModel(busy_store, item_page=PAGE)
+    qtmodeltester.check(checked)  # type: ignore[attr-defined]
+    checked.fetchMore(QModelIndex())
+    day = checked.day_index(BUSY_DAY)
+    while checked.canFetchMore(day):
+        checked.fetchMore(day)
+    checked.release_items(day)
+    assert checked.rowCount(day) == 0
+    qtmodeltester.check(checked)  # type: ignore[attr-defined]  # it reads a page again
+    shown = items_of(checked, BUSY_DAY)
+    assert shown == all_ids(busy_store)[: len(shown)]
+
+
+def test_looking_for_a_row_reads_pages_until_it_is_found(busy_store: Reverie) -> None:
+    model = TimelineModel(busy_store, item_page=PAGE)
+    oldest = all_ids(busy_store)[-1]
+    index = model.locate(BUSY_DAY, oldest)
+    assert index.data(ItemIdRole) == oldest
+    assert model.rowCount(index.parent()) == TURNS  # the last page holds it
+
+
+def test_a_refresh_keeps_a_part_read_day_in_step(
+    busy_store: Reverie, tmp_path: Path
+) -> None:
+    model = TimelineModel(busy_store, item_page=PAGE)
+    model.fetchMore(QModelIndex())
+    day = model.day_index(BUSY_DAY)
+    model.fetchMore(day)
+    model.fetchMore(day)
+    kept = QPersistentModelIndex(model.index(2, 0, day))
+    kept_id = kept.data(ItemIdRole)
+    later = write_turns(tmp_path / "later.jsonl", "Later",
+                        [(f"{BUSY_DAY}T23:00:00", "The newest note of the busy day.")])
+    report = busy_store.import_file(later, extract=False)
+    model.refresh(report.changes)
+    shown = items_of(model, BUSY_DAY)
+    assert shown == all_ids(busy_store)[: 2 * PAGE + 1]  # the newcomer on top, none lost
+    assert kept.data(ItemIdRole) == kept_id
+    assert model.is_partial_day(model.day_index(BUSY_DAY))
+
+
+def test_the_tree_reads_the_pages_it_shows_and_a_closed_day_lets_go(
+    qtbot: QtBot, busy_store: Reverie
+) -> None:
+    model = TimelineModel(busy_store, item_page=PAGE)
+    view = QTreeView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setUniformRowHeights(True)
+    pager = OpenDayPager(view, model)
+    view.resize(400, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: model.rowCount() == 2)
+    day = model.day_index(BUSY_DAY)
+    view.expand(day)
+    # 600 px hold more than 23 rows: the pager reads on until the day is complete.
+    qtbot.waitUntil(lambda: model.rowCount(day) == TURNS)
+    assert pager.fill_visible() == 0
+
+    view.collapse(day)
+    qtbot.waitUntil(lambda: model.rowCount(day) == 0)
+    assert model.canFetchMore(day)
+    view.expand(day)
+    qtbot.waitUntil(lambda: model.rowCount(day) == TURNS)
+
+
+def test_a_short_tree_reads_only_what_it_shows(qtbot: QtBot, busy_store: Reverie) -> None:
+    model = TimelineModel(busy_store, item_page=PAGE)
+    view = QTreeView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setUniformRowHeights(True)
+    OpenDayPager(view, model)
+    row = view.sizeHintForRow(0) if model.rowCount() else 20
+    view.resize(400, max(row, 16) * 6)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: model.rowCount() == 2)
+    day = model.day_index(BUSY_DAY)
+    view.expand(day)
+    qtbot.waitUntil(lambda: model.rowCount(day) >= PAGE)
+    qtbot.wait(50)
+    assert model.rowCount(day) < TURNS  # the rest waits until it is scrolled to
+    view.verticalScrollBar().setValue(view.verticalScrollBar().maximum())
+    qtbot.waitUntil(lambda: model.rowCount(day) > 2 * PAGE)
