@@ -7,10 +7,12 @@ reads the store.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
+from typing import TypeVar
 
 from PySide6.QtCore import QDate, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,18 +26,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reverie.core.store.timeline_filter import ALL_KINDS, EPISODES, TimelineFilter
+from reverie.core.store.queries import VISIBLE
+from reverie.core.store.timeline_filter import (
+    ALL_KINDS,
+    CURRENT,
+    EPISODES,
+    OTHERS,
+    WITH_ARCHIVED,
+    YOURS,
+    TimelineFilter,
+)
 from reverie.core.types import MemoryKind
+
+_Key = TypeVar("_Key")
 
 TYPING_PAUSE_MS = 180  # search after the user pauses this long
 KIND_LABELS = {EPISODES: "Turns and passages", **{
     kind.value: {"summary": "Summaries"}.get(kind.value, kind.value.capitalize() + "s")
     for kind in MemoryKind}}
 EVERYONE, ALL_SOURCES = "Everyone", "All sources"
+STATUS_LABELS = {VISIBLE: "Current and replaced", CURRENT: "Current only",
+                 WITH_ARCHIVED: "Archived too"}
+TRUST_LABELS = {"": "Anyone's words", YOURS: "Your own words", OTHERS: "Others' words"}
 
 
 class FilterBar(QWidget):
-    """Search, kind, person, source, pinned, review, "as of", and go to date."""
+    """Search, what is shown (kinds, status, whose words), person, source, pinned,
+    review, "as of", and go to date."""
 
     changed = Signal(object)  # TimelineFilter
     jump_requested = Signal(object)  # date
@@ -55,17 +72,23 @@ class FilterBar(QWidget):
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(lambda _text: self._timer.start())
         self.kinds_button = QToolButton(self)
-        self.kinds_button.setText("Kinds")
-        self.kinds_button.setAccessibleName("Kinds shown")
+        self.kinds_button.setText("Show")
+        self.kinds_button.setAccessibleName("What is shown")
+        self.kinds_button.setToolTip("Kinds, status and whose words are shown")
         self.kinds_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.kinds_button)
+        menu.addSection("Kinds")
         self.kind_actions: dict[str, QAction] = {}
         for kind, label in KIND_LABELS.items():
             action = menu.addAction(label)
             action.setCheckable(True)
             action.setChecked(True)
-            action.toggled.connect(self._kinds_changed)
+            action.toggled.connect(self._menu_changed)
             self.kind_actions[kind] = action
+        menu.addSection("Memories")
+        self.status_actions = _choices(menu, STATUS_LABELS, self._menu_changed)
+        menu.addSection("Whose words")
+        self.trust_actions = _choices(menu, TRUST_LABELS, self._menu_changed)
         self.kinds_button.setMenu(menu)
         self.person = _combo("Person", EVERYONE, self)
         self.source = _combo("Source", ALL_SOURCES, self)
@@ -134,7 +157,8 @@ class FilterBar(QWidget):
             kinds=kinds or ALL_KINDS, about=_chosen(self.person),
             source_id=_chosen(self.source), pinned_only=self.pinned.isChecked(),
             review_only=self.review.isChecked(), text=self.search.text().strip(),
-            as_of=as_of)
+            as_of=as_of, statuses=_picked(self.status_actions, VISIBLE),
+            trust=_picked(self.trust_actions, ""))
 
     def set_choices(self, people: list[str], sources: list[tuple[str, str]]) -> None:
         """Offer these people and sources, keeping the current choice when it remains."""
@@ -143,12 +167,15 @@ class FilterBar(QWidget):
 
     def reset(self) -> None:
         """Show everything again (one change, not one per control)."""
-        controls: list[QObject] = [*self.findChildren(QWidget), *self.kind_actions.values()]
+        controls: list[QObject] = [*self.findChildren(QWidget), *self.kind_actions.values(),
+                                   *self.status_actions.values(), *self.trust_actions.values()]
         for control in controls:
             control.blockSignals(True)
         self.search.clear()
         for action in self.kind_actions.values():
             action.setChecked(True)
+        self.status_actions[VISIBLE].setChecked(True)
+        self.trust_actions[""].setChecked(True)
         self.person.setCurrentIndex(0)
         self.source.setCurrentIndex(0)
         for check in (self.pinned, self.review, self.as_of):
@@ -156,7 +183,7 @@ class FilterBar(QWidget):
         self.as_of_date.setEnabled(False)
         for control in controls:
             control.blockSignals(False)
-        self.kinds_button.setText("Kinds")
+        self._show_narrowing()
         self._emit()
 
     def _focus_search(self) -> None:
@@ -172,11 +199,27 @@ class FilterBar(QWidget):
         if self.jump_date.hasFocus():
             self._jump()
 
-    def _kinds_changed(self) -> None:
-        shown = sum(action.isChecked() for action in self.kind_actions.values())
-        self.kinds_button.setText("Kinds" if shown == len(self.kind_actions)
-                                  else f"Kinds ({shown})")
+    def _menu_changed(self) -> None:
+        self._show_narrowing()
         self._emit()
+
+    def _show_narrowing(self) -> None:
+        """The Show button reads "Show (n)" when n of its choices narrow the timeline,
+        its tooltip says which."""
+        kinds = [KIND_LABELS[k] for k, a in self.kind_actions.items() if a.isChecked()]
+        narrowing = []
+        if len(kinds) < len(self.kind_actions):
+            narrowing.append("only " + ", ".join(kinds).lower() if kinds else "every kind")
+        status = _picked(self.status_actions, VISIBLE)
+        if status != VISIBLE:
+            narrowing.append(STATUS_LABELS[status].lower())
+        trust = _picked(self.trust_actions, "")
+        if trust:
+            narrowing.append(TRUST_LABELS[trust].lower())
+        self.kinds_button.setText(f"Show ({len(narrowing)})" if narrowing else "Show")
+        self.kinds_button.setToolTip(
+            "Showing " + "; ".join(narrowing) if narrowing
+            else "Kinds, status and whose words are shown")
 
     def _emit(self) -> None:
         self._timer.stop()
@@ -189,6 +232,26 @@ class FilterBar(QWidget):
         day = self.jump_date.date().toPython()
         assert isinstance(day, date)
         self.jump_requested.emit(day)
+
+
+def _choices(menu: QMenu, labels: Mapping[_Key, str],
+             changed: Callable[[], None]) -> dict[_Key, QAction]:
+    """Menu entries of which exactly one is checked (the first at the start)."""
+    group = QActionGroup(menu)
+    group.setExclusive(True)
+    actions: dict[_Key, QAction] = {}
+    for key, label in labels.items():
+        action = menu.addAction(label)
+        action.setCheckable(True)
+        action.setChecked(not actions)
+        group.addAction(action)
+        action.toggled.connect(lambda on: changed() if on else None)
+        actions[key] = action
+    return actions
+
+
+def _picked(actions: Mapping[_Key, QAction], default: _Key) -> _Key:
+    return next((key for key, action in actions.items() if action.isChecked()), default)
 
 
 def _combo(name: str, everything: str, parent: QWidget) -> QComboBox:

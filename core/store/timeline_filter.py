@@ -32,6 +32,11 @@ from reverie.core.types import DayCount, MemoryKind, TimelineItem
 
 EPISODES = "episode"  # in `kinds`: the turns and passages themselves
 ALL_KINDS = frozenset({EPISODES, *(kind.value for kind in MemoryKind)})
+CURRENT = ("active",)  # `statuses`: what Reverie believes now
+WITH_ARCHIVED = (*VISIBLE, "archived")  # and what was archived (rejected, faded)
+SHOWABLE = frozenset(WITH_ARCHIVED)  # forgotten memories are gone: never shown
+YOURS, OTHERS = "yours", "others"  # `trust`: written by the user, or by someone else
+_TRUST_LEVELS = {YOURS: ("user", "user-import", "user-file"), OTHERS: ("external",)}
 MAX_WORDS = 12
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -48,11 +53,17 @@ class TimelineFilter:
     text: str = ""
     as_of: datetime | None = None
     statuses: tuple[str, ...] = VISIBLE  # ignored "as of" a moment: see below
+    trust: str = ""  # "" any, YOURS or OTHERS: who wrote what it came from
 
     def __post_init__(self) -> None:
         unknown = self.kinds - ALL_KINDS
         if unknown:
             raise BadInput(f"the timeline has no kind {sorted(unknown)[0]!r}")
+        if not self.statuses or not set(self.statuses) <= SHOWABLE:
+            raise BadInput(f"the timeline shows memories {', '.join(sorted(SHOWABLE))};"
+                           f" not {', '.join(self.statuses) or 'none of them'}")
+        if self.trust and self.trust not in _TRUST_LEVELS:
+            raise BadInput(f"trust is {YOURS!r} or {OTHERS!r}, not {self.trust!r}")
 
     @property
     def is_default(self) -> bool:
@@ -160,6 +171,10 @@ def _memory_conditions(flt: TimelineFilter, kinds: tuple[str, ...], match: str |
         where.append("id IN (SELECT ms.memory_id FROM memory_sources ms JOIN episodes e"
                      " ON e.id = ms.episode_id WHERE e.source_id = ?)")
         params.append(flt.source_id)
+    if flt.trust:
+        levels = _TRUST_LEVELS[flt.trust]
+        where.append(f"trust IN ({','.join('?' * len(levels))})")
+        params += levels
     if match is not None:
         where.append("seq IN (SELECT -rowid FROM fts WHERE fts MATCH ? AND rowid < 0)")
         params.append(match)
@@ -179,6 +194,11 @@ def _episode_conditions(flt: TimelineFilter, match: str | None,
     if flt.source_id:
         where.append("source_id = ?")
         params.append(flt.source_id)
+    if flt.trust:
+        levels = _TRUST_LEVELS[flt.trust]
+        where.append(f"source_id IN (SELECT id FROM sources WHERE trust IN"
+                     f" ({','.join('?' * len(levels))}))")
+        params += levels
     if match is not None:
         where.append("seq IN (SELECT rowid FROM fts WHERE fts MATCH ? AND rowid > 0)")
         params.append(match)

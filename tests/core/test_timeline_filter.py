@@ -1,5 +1,5 @@
-"""The filtered timeline: kinds, person, source, pinned, review, words as typed, and
-"as of" a moment (bi-temporal), on a real store."""
+"""The filtered timeline: kinds, status, whose words, person, source, pinned, review,
+words as typed, and "as of" a moment (bi-temporal), on a real store."""
 
 from __future__ import annotations
 
@@ -13,7 +13,11 @@ import pytest
 from reverie.core.errors import BadInput
 from reverie.core.service import Reverie
 from reverie.core.store.timeline_filter import (
+    CURRENT,
     EPISODES,
+    OTHERS,
+    WITH_ARCHIVED,
+    YOURS,
     TimelineFilter,
     filtered_days,
     match_expression,
@@ -105,3 +109,30 @@ def test_as_of_shows_what_was_believed_then(facade: Reverie) -> None:
     assert believed == [("2026-03-05", 1)]
     assert len(days(facade, as_of=learned + timedelta(days=1))) == 3
     assert days(facade, as_of=learned - timedelta(days=1)) == []
+
+
+def test_status_shows_current_only_or_the_archived_too(facade: Reverie) -> None:
+    oat = facade.timeline_items("2026-03-05", TimelineFilter(kinds=frozenset({"preference"})))
+    facade.memories.archive(oat[0].id)
+    memories_only = frozenset(k.value for k in MemoryKind)
+    assert days(facade, kinds=memories_only) == [("2026-03-09", 1), ("2026-03-02", 1)]
+    assert days(facade, kinds=memories_only, statuses=WITH_ARCHIVED) == [
+        ("2026-03-09", 1), ("2026-03-05", 1), ("2026-03-02", 1)]
+    assert days(facade, kinds=memories_only, statuses=CURRENT) == [
+        ("2026-03-09", 1), ("2026-03-02", 1)]
+    for wrong in ((), ("forgotten",), ("active", "deleted")):
+        with pytest.raises(BadInput, match="the timeline shows memories"):
+            TimelineFilter(statuses=wrong)
+
+
+def test_trust_keeps_the_users_own_words_or_others(facade: Reverie) -> None:
+    with facade.store.ledger.transaction() as conn:  # as if the chat were someone's e-mail
+        conn.execute("UPDATE sources SET trust = 'external'")
+        conn.execute("UPDATE memories SET trust = 'external' WHERE about = 'Sam'")
+    assert days(facade, trust=OTHERS) == [("2026-03-09", 1), ("2026-03-05", 1),
+                                          ("2026-03-02", 2)]
+    assert texts(facade, "2026-03-02", trust=YOURS) == [
+        "Alex takes a pottery class at Riverside"]
+    assert days(facade, trust=YOURS, kinds=frozenset({EPISODES})) == []
+    with pytest.raises(BadInput, match="trust is 'yours' or 'others'"):
+        TimelineFilter(trust="mine")

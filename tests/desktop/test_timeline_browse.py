@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from reverie.core.compose import open_reverie
 from reverie.core.service import Reverie
-from reverie.core.store.timeline_filter import EPISODES
+from reverie.core.store.timeline_filter import EPISODES, OTHERS, WITH_ARCHIVED, TimelineFilter
 from reverie.core.types import MemoryKind
 from reverie.desktop.jobs import Lane
 from reverie.desktop.main_window import MainWindow
@@ -102,6 +102,32 @@ def test_kinds_and_pinned_filters_follow_a_pin_made_meanwhile(
     window.timeline.view.expand(model.index(0, 0))
     assert model.index(0, 0, model.index(0, 0)).data(ItemIdRole) == memory.id
     qtmodeltester.check(model)
+
+
+def test_the_show_menu_narrows_status_and_whose_words_and_says_so(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    filters, model = window.timeline.filters, window.timeline_model
+    facade = facade_of(window)
+    memory = next(item for day in facade.timeline_days(0, 10)
+                  for item in facade.timeline_items(day.day) if item.kind.value == "memory")
+    facade.memories.archive(memory.id)
+    filters.status_actions[WITH_ARCHIVED].setChecked(True)
+    settle(qtbot, window)
+    assert filters.current().statuses == WITH_ARCHIVED
+    assert filters.kinds_button.text() == "Show (1)"
+    assert "archived too" in filters.kinds_button.toolTip()
+    assert model.locate(memory.time.date().isoformat(), memory.id).data(ItemIdRole) == memory.id
+
+    filters.trust_actions[OTHERS].setChecked(True)  # the sample chat is the user's own
+    settle(qtbot, window)
+    assert model.rowCount() == 0
+    assert window.timeline.no_match.isVisible()
+    assert filters.kinds_button.text() == "Show (2)"
+    filters.reset()
+    settle(qtbot, window)
+    assert filters.current() == TimelineFilter()
+    assert filters.kinds_button.text() == "Show"
 
 
 def _pinned(facade: Reverie, memory_id: str) -> object:
