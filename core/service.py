@@ -54,7 +54,7 @@ from reverie.core.types import (
     MemoryKind,
     TimelineItem,
 )
-from reverie.models.base import LLM, Embedder, RoleModels, TokenCallback
+from reverie.models.base import LLM, Embedder, NativeRuntime, RoleModels, TokenCallback
 
 log = logging.getLogger("reverie.service")
 
@@ -334,6 +334,14 @@ class Reverie:
         nothing."""
         request = MergeRequest(keep, fold, text, kind=kind, when=when, into_new=into_new)
         return merge(self.store, self.embedder, request)
+
+    def import_runtimes(self) -> None:
+        """Import the native libraries of the models and the embedder (llama.cpp, ONNX
+        Runtime), not the models: the app does it while it opens, because an import
+        holds the GIL for 100 ms and more (see `models.base.NativeRuntime`)."""
+        for model in [*self._models.distinct(), self.embedder.current]:
+            if isinstance(model, NativeRuntime):
+                model.import_runtime()
 
     def counts(self) -> dict[str, int]:
         """How many sources, episodes, memories and history entries are stored."""

@@ -297,7 +297,7 @@ class MainWindow(QMainWindow):
         self.chat.input.setFocus()
         # The app's settings (schedule, lock after idle) apply before the schedule starts.
         self.idle_lock = install_settings(self)
-        self._start_capture()
+        self._import_runtimes()
         # Carries on an interrupted re-embedding, or starts one when the embedder was
         # changed while the app was closed (`reverie models use embedder`).
         self.reembedding.start()
@@ -343,7 +343,18 @@ class MainWindow(QMainWindow):
         self.models_dialog.activateWindow()
         return self.models_dialog
 
+    def _import_runtimes(self) -> None:
+        """Import llama.cpp and ONNX Runtime while the app is still starting (each holds
+        the GIL for 100 ms or more: in the middle of the user's first import the window
+        would stall), then start capture. A library that cannot load is told by the
+        model's first use, as before."""
+        job = self.runner.run(Lane.WORK, "import model runtimes",
+                              lambda facade, _ctx: facade.import_runtimes(), writes=False)
+        job.finished.connect(self._start_capture)
+
     def _start_capture(self) -> None:
+        if self._shutting_down or self.runner.facade is None:
+            return  # closed while the runtimes were imported
         job = self.runner.run(
             Lane.WORK, "start capture",
             start_capture(self.capture_bridge, extract=self._extract_captured), writes=False,

@@ -90,21 +90,25 @@ def capture_problems() -> Iterator[list[str]]:
         _local.captured = previous
 
 
+def import_llama() -> None:
+    """Import llama-cpp-python (a native library, loaded on demand; its grammar module
+    comes with it); `ModelError` when it cannot be loaded."""
+    try:
+        with native_import():
+            import llama_cpp  # noqa: F401
+    except (ImportError, OSError, RuntimeError) as error:
+        raise ModelError(f"The llama-cpp runtime cannot be loaded: {error}") from error
+
+
 def open_llama(failure: str, **options: Any) -> Llama:
     """`llama_cpp.Llama(**options)` with llama.cpp's log routed here; a failure is a
     `ModelError` saying `failure` and what llama.cpp logged about it.
 
     `llama_cpp.Llama` is looked up at each call (tests stand in for it there).
     """
-    try:
-        with native_import():
-            import llama_cpp  # a native library, loaded on demand
+    import_llama()
+    import llama_cpp  # imported just now: this costs nothing
 
-            # Structured answers need it at the first extraction: import it now, with
-            # the library, not later on a thread that the window is waiting for.
-            import llama_cpp.llama_grammar
-    except (ImportError, OSError, RuntimeError) as error:
-        raise ModelError(f"The llama-cpp runtime cannot be loaded: {error}") from error
     install()
     with capture_problems() as problems:
         try:

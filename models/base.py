@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypedDict
+from typing import Any, Protocol, TypedDict, runtime_checkable
 
 import numpy as np
 
@@ -60,6 +60,20 @@ class LLM(Protocol):
         ends before any of the `stop` texts, which is neither returned nor streamed.
         Calls are serialised: one generation at a time per model.
         """
+        ...
+
+
+@runtime_checkable
+class NativeRuntime(Protocol):
+    """A model whose native library can be imported before the model is first used.
+
+    Importing llama.cpp or ONNX Runtime holds the GIL for 100 ms and more (loading the
+    shared library); the app does it while it opens, not in the middle of the user's
+    first import or question.
+    """
+
+    def import_runtime(self) -> None:
+        """Import the runtime library (not the model: that still loads on first use)."""
         ...
 
 

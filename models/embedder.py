@@ -171,14 +171,21 @@ class OnnxEmbedder:
                 log.info("loaded %s in %.2f s", self._model_path, self._load_seconds)
             return self._runtime
 
-    def _load(self) -> _Runtime:
+    def import_runtime(self) -> None:
+        """Import ONNX Runtime and tokenizers now (`NativeRuntime`); the model itself
+        still loads on first use."""
         try:
             # Native libraries, loaded on demand (see the module docstring).
             with native_import():
-                import onnxruntime
-                from tokenizers import Tokenizer
+                import onnxruntime  # noqa: F401
+                import tokenizers  # noqa: F401
         except (ImportError, OSError) as error:
             raise ModelError(f"The embedding runtime cannot be loaded: {error}") from error
+
+    def _load(self) -> _Runtime:
+        self.import_runtime()
+        import onnxruntime  # imported just now: these cost nothing
+        from tokenizers import Tokenizer
 
         try:
             tokenizer = Tokenizer.from_file(str(self._tokenizer_path))

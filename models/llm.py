@@ -150,6 +150,10 @@ class LlamaCppLLM:
                 self._llama = None
                 self._prefixes.forget()
 
+    def import_runtime(self) -> None:
+        """Import llama.cpp now (`NativeRuntime`); the model itself still loads lazily."""
+        _llama_log.import_llama()
+
     def count_tokens(self, text: str) -> int:
         """How many of this model's tokens `text` takes, without special tokens."""
         if not text:
@@ -186,9 +190,10 @@ class LlamaCppLLM:
             # llama-cpp reads 0 or less as "until the context is full".
             raise ValueError(f"max_tokens must be positive, not {max_tokens}")
         # Key order is kept: the grammar makes the model write properties in schema order.
-        grammar = _grammar_for(json.dumps(json_schema)) if json_schema else None
         with self._generate_lock:
             llama = self._loaded()
+            # After the load: the grammar module comes with the library, imported there.
+            grammar = _grammar_for(json.dumps(json_schema)) if json_schema else None
             if cancel is not None and cancel.is_set():
                 raise Cancelled("generation cancelled before it started")
             self._prefixes.before(llama, prompt_family(messages))

@@ -3,6 +3,9 @@ and a passphrase's key can be derived before the store is opened."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -136,3 +139,28 @@ def test_a_prepared_unlocker_for_a_new_directory_creates_as_usual(tmp_path: Path
     assert asked == [PassphraseRequest.CREATE]
     reopen, _ = asker("a brand new passphrase")
     Store(tmp_path, MODEL, reopen).close()
+
+
+RUNTIMES_PROBE = """
+import sys
+from reverie.core.compose import open_reverie
+from reverie.models import default_embedder, default_llm
+llm, embedder = default_llm(), default_embedder()
+facade = open_reverie(sys.argv[1], llm=llm, embedder=embedder)
+before = [name in sys.modules for name in ("llama_cpp", "onnxruntime")]
+facade.import_runtimes()
+after = [name in sys.modules for name in ("llama_cpp", "onnxruntime")]
+print(before, after, llm.is_loaded, embedder._runtime is not None)
+facade.close()
+"""
+
+
+def test_runtimes_are_imported_ahead_and_the_models_still_load_lazily(
+    tmp_path: Path, memory_keyring: MemoryKeyring,
+) -> None:
+    # A fresh interpreter: this one has imported both libraries long ago.
+    env = {**os.environ, "REVERIE_PASSPHRASE": "a passphrase for the probe"}
+    done = subprocess.run([sys.executable, "-c", RUNTIMES_PROBE, str(tmp_path / "data")],
+                          capture_output=True, text=True, timeout=120, env=env, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[0] == "[False, False] [True, True] False False"
