@@ -17,6 +17,7 @@ from pathlib import Path
 
 from reverie.core import privacy
 from reverie.core import reembed as reembedding
+from reverie.core.capture.formats import all_formats
 from reverie.core.capture.importer import import_file
 from reverie.core.capture.isolation import IsolatedParser
 from reverie.core.capture.watching import Capture, SourceStatus
@@ -33,6 +34,7 @@ from reverie.core.errors import BadInput
 from reverie.core.extract.extractor import ExtractionResult, Extractor, QueueStatus
 from reverie.core.jobs import Progress, no_progress
 from reverie.core.merging import Merged, MergeRequest, merge
+from reverie.core.native_imports import native_import
 from reverie.core.retrieve.options import RetrievalOptions, SearchFilters
 from reverie.core.retrieve.query import QueryPlan
 from reverie.core.retrieve.search import Searcher
@@ -337,11 +339,14 @@ class Reverie:
 
     def import_runtimes(self) -> None:
         """Import the native libraries of the models and the embedder (llama.cpp, ONNX
-        Runtime), not the models: the app does it while it opens, because an import
+        Runtime), not the models, and those of the file formats (pypdf with its
+        cryptography, lxml...): the app does it while it opens, because such an import
         holds the GIL for 100 ms and more (see `models.base.NativeRuntime`)."""
         for model in [*self._models.distinct(), self.embedder.current]:
             if isinstance(model, NativeRuntime):
                 model.import_runtime()
+        with native_import():
+            all_formats()
 
     def counts(self) -> dict[str, int]:
         """How many sources, episodes, memories and history entries are stored."""
