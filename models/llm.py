@@ -21,7 +21,7 @@ from reverie.models import _llama_log, devices, hardware
 from reverie.models._prefix_cache import PrefixStates, prompt_family
 from reverie.models.base import LLM, ChatMessage, TokenCallback
 from reverie.models.bundled import BUNDLED_LLM
-from reverie.models.gguf import read_gguf
+from reverie.models.gguf import GgufInfo, read_gguf
 from reverie.models.placement import Placement, check_memory, fallback_layers, plan_placement
 
 if TYPE_CHECKING:
@@ -83,6 +83,7 @@ class LlamaCppLLM:
         self._seed = seed
         self._repeat_penalty = repeat_penalty
         self._llama: Llama | None = None
+        self._info: GgufInfo | None = None
         self._control_texts: tuple[str, ...] = ()
         self._load_seconds: float | None = None
         # Re-entrant: count_tokens holds it around `_loaded()`, which may load.
@@ -151,8 +152,19 @@ class LlamaCppLLM:
                 self._prefixes.forget()
 
     def import_runtime(self) -> None:
-        """Import llama.cpp now (`NativeRuntime`); the model itself still loads lazily."""
+        """Import llama.cpp and read the model file's header now (`NativeRuntime`): the
+        weights still load on first use. Reading the header is a Python loop over the
+        whole vocabulary (about 0.1 s), which would otherwise slow the window while the
+        first extraction starts."""
         _llama_log.import_llama()
+        if self._path.is_file():
+            self._header()
+
+    def _header(self) -> GgufInfo:
+        """The model file's header, read once."""
+        if self._info is None:
+            self._info = read_gguf(self._path)
+        return self._info
 
     def count_tokens(self, text: str) -> int:
         """How many of this model's tokens `text` takes, without special tokens."""
@@ -281,7 +293,7 @@ class LlamaCppLLM:
     def _load(self) -> Llama:
         if not self._path.is_file():
             raise ModelError(f"The language model file {self._path} does not exist")
-        info = read_gguf(self._path)
+        info = self._header()
         # Past its trained context a model degrades; llama-cpp only warns about it.
         n_ctx = min(self._requested_ctx, info.context_length or self._requested_ctx)
         found = devices.list_devices()
