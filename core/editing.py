@@ -9,12 +9,16 @@ import json
 import logging
 import threading
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from reverie.core.embedding import pinned
 from reverie.core.errors import BadInput
+from reverie.core.extract.entities import Entity, EntityKind
 from reverie.core.jobs import Progress, no_progress
-from reverie.core.store import edits, records
+from reverie.core.store import batch_effects, edits, records
+from reverie.core.store.batch_effects import ADD, PERSON, REMOVE, Effect
 from reverie.core.store.edits import State
 from reverie.core.store.forget import ForgetPlan, ForgetTarget, apply_forget, plan_forget
 from reverie.core.store.records import NewMemory, now_utc
@@ -26,6 +30,10 @@ from reverie.models.base import Embedder
 log = logging.getLogger("reverie.editing")
 
 MAX_MEMORY_CHARS = 2000
+MAX_PERSON_CHARS = 80
+# Words that name the owner: the owner is never one of a memory's people (the memory's
+# About says when it is about them), so these are refused rather than made a person.
+OWNER_WORDS = frozenset({"me", "you", "i", "myself", "user"})
 
 
 class MemoryEditor:
@@ -60,8 +68,14 @@ class MemoryEditor:
     def edit(
         self, memory_id: str, *, text: str | None = None, kind: MemoryKind | None = None,
         when: datetime | None = None, about: str | None = None,
+        people: Sequence[str] | None = None,
     ) -> Changes:
-        """The user corrects a memory; consolidation never overrides it afterwards."""
+        """The user corrects a memory; consolidation never overrides it afterwards.
+
+        `people` replaces the people the memory names (matched to known people whatever
+        their case, new names become people); the same undo reverts it with the rest.
+        """
+        names = None if people is None else checked_people(people)
         changes: State = {"user_edited": 1}
         if text is not None:
             changes["text"] = _checked_text(text)
@@ -71,7 +85,8 @@ class MemoryEditor:
             changes["valid_from"] = when.isoformat()
         if about is not None:
             changes["about"] = about.strip() or "me"
-        return self._change(Actor.USER, "edited", memory_id, changes, "edited by you")
+        return self._change(Actor.USER, "edited", memory_id, changes, "edited by you",
+                            people=names)
 
     def pin(self, memory_id: str, pinned: bool = True) -> Changes:
         """Pin (or unpin) a memory: pinned memories never fade."""
@@ -184,7 +199,8 @@ class MemoryEditor:
         )
 
     def _change(
-        self, actor: Actor, action: str, memory_id: str, changes: State, label: str
+        self, actor: Actor, action: str, memory_id: str, changes: State, label: str, *,
+        people: tuple[str, ...] | None = None,
     ) -> Changes:
         batch = records.new_batch_id()
         with self._store.ledger.transaction() as conn:
@@ -192,9 +208,61 @@ class MemoryEditor:
             before, after = edits.change_memory(
                 conn, batch, actor, action, memory_id, changes=changes, embed=self._embedder
             )
+            if people is not None:
+                # Links are not a memory's state: they are kept with the batch as its
+                # effects (as a merge by hand keeps its own), so undo puts them back.
+                effects = _people_effects(conn, memory_id, people)
+                batch_effects.apply(conn, effects, self._embedder)
+                batch_effects.record(conn, batch, effects)
         self._store.sync_index()
         days = {day_of(datetime.fromisoformat(s["valid_from"])) for s in (before, after)}
         return Changes(memories_changed=1, days=frozenset(days))
+
+
+def checked_people(names: Sequence[str]) -> tuple[str, ...]:
+    """The people `names` says, spacing tidied and repeats (in any case) dropped.
+
+    Empty names are dropped; a name too long, or one that names the owner, is refused
+    with `BadInput`.
+    """
+    found: dict[str, str] = {}
+    for raw in names:
+        name = " ".join(raw.split())
+        if not name:
+            continue
+        if len(name) > MAX_PERSON_CHARS:
+            raise BadInput(f"a person's name holds at most {MAX_PERSON_CHARS} characters"
+                           f" (\"{name[:24]}…\" has {len(name)})")
+        if name.lower() in OWNER_WORDS:
+            raise BadInput(f"\"{name}\" is you, and you are never one of a memory's people;"
+                           " set About to you instead")
+        found.setdefault(Entity(EntityKind.PERSON, name).key, name)
+    return tuple(found.values())
+
+
+def _people_effects(conn: Any, memory_id: str, names: tuple[str, ...]) -> list[Effect]:
+    """The links to remove and add so that the memory names exactly `names`; people
+    not known yet are created (kept when an undo unlinks them: a redo links them again)."""
+    linked = {str(row[0]) for row in conn.execute(
+        "SELECT me.entity_id FROM memory_entities me JOIN entities e ON e.id = me.entity_id"
+        " WHERE me.memory_id = ? AND e.kind = ?", (memory_id, EntityKind.PERSON))}
+    wanted = [_person_id(conn, name) for name in names]
+    effects: list[Effect] = [(REMOVE, PERSON, (memory_id, entity))
+                             for entity in sorted(linked - set(wanted))]
+    effects += [(ADD, PERSON, (memory_id, entity)) for entity in wanted if entity not in linked]
+    return effects
+
+
+def _person_id(conn: Any, name: str) -> str:
+    """The id of the person called `name` (in any case), created when there is none."""
+    person = Entity(EntityKind.PERSON, name)
+    row = conn.execute("SELECT id FROM entities WHERE kind = ? AND key = ?",
+                       (person.kind, person.key)).fetchone()
+    if row is not None:
+        return str(row[0])
+    conn.execute("INSERT INTO entities (id, kind, name, key) VALUES (?, ?, ?, ?)",
+                 (person.id, person.kind, person.name, person.key))
+    return person.id
 
 
 def _checked_text(text: str) -> str:
