@@ -18,10 +18,11 @@ def test_benchmark_times_every_milestone_in_order(tmp_path: Path) -> None:
                      "--out", str(out)])
     report = json.loads(out.read_text(encoding="utf-8"))
     [run] = report["app_runs"]
-    order = [run[step] for step in ("python", "imported", "shown", "first_paint", "opened",
+    order = [run[step] for step in ("python", "imported", "shown", "first_paint", "ready",
                                     "interactive", "closed", "exit")]
     assert order == sorted(order)
     assert order[0] > 0
+    assert run["ready"] <= run["opened"] <= run["closed"]  # opened: capture started too
     [bare] = report["bare_runs"]
     assert 0 < bare["python"] < bare["first_paint"] < bare["exit"]
     assert report["app"]["interactive"]["n"] == 1
