@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reverie.core.editing import MAX_MEMORY_CHARS
+from reverie.core.editing import MAX_MEMORY_CHARS, OWNER_WORDS, checked_people
+from reverie.core.errors import BadInput
 from reverie.core.store.forget import ForgetPlan
 from reverie.core.store.memory_detail import MemoryDetail
 from reverie.core.types import OWNER_SPEAKER, MemoryKind
@@ -34,7 +35,7 @@ YOU = "you"
 
 
 class MemoryEditDialog(QDialog):
-    """Edit a memory's text, kind, time and whom it is about.
+    """Edit a memory's text, kind, time, whom it is about and the people it names.
 
     Only what the user changed is sent; an unchanged dialog changes nothing. The text
     is checked here as core checks it, so the dialog never closes on input core refuses.
@@ -61,6 +62,12 @@ class MemoryEditDialog(QDialog):
         self.about = QLineEdit(YOU if detail.about in OWNER_ABOUT else detail.about)
         self.about.setAccessibleName("About")
         self.about.setPlaceholderText("you, or a person's name")
+        # The owner is never one of a memory's people (About says a memory is theirs).
+        self.people = QLineEdit(", ".join(
+            name for name in detail.people if name.lower() not in OWNER_WORDS))
+        self.people.setAccessibleName("People")
+        self.people.setPlaceholderText("names, separated by commas")
+        self.people.setToolTip("The people this memory names; a new name becomes a person")
         self.problem = QLabel()
         self.problem.setAccessibleName("Problem")
         self.problem.setStyleSheet("color: palette(bright-text); background: #b3261e;"
@@ -71,6 +78,7 @@ class MemoryEditDialog(QDialog):
         form.addRow("&Kind", self.kind)
         form.addRow("&When", self.when)
         form.addRow("&About", self.about)
+        form.addRow("&People", self.people)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._check_and_accept)
@@ -79,10 +87,11 @@ class MemoryEditDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
-        self.resize(520, 300)
+        self.resize(520, 330)
 
     def change(self) -> MemoryEdit:
-        """What the user changed (fields left as they were are None)."""
+        """What the user changed (fields left as they were are None); read it once the
+        dialog is accepted, as it checked the people then."""
         detail = self._detail
         text = " ".join(self.text.toPlainText().split())
         kind = MemoryKind(self.kind.currentData())
@@ -97,7 +106,17 @@ class MemoryEditDialog(QDialog):
             kind=kind if kind.value != detail.kind else None,
             when=when if _minutes(when) != _minutes(detail.valid_from) else None,
             about=about if about != detail.about else None,
+            people=self._changed_people(),
         )
+
+    def _changed_people(self) -> tuple[str, ...] | None:
+        """The people typed, or None when they are those shown (in any case or order:
+        core matches names whatever their case)."""
+        typed = checked_people(self.people.text().split(","))
+        shown = checked_people([name for name in self._detail.people
+                                if name.lower() not in OWNER_WORDS])
+        same = sorted(n.casefold() for n in typed) == sorted(n.casefold() for n in shown)
+        return None if same and len(shown) == len(self._detail.people) else typed
 
     def _check_and_accept(self) -> None:
         text = " ".join(self.text.toPlainText().split())
@@ -108,12 +127,17 @@ class MemoryEditDialog(QDialog):
             self._refuse(f"A memory holds at most {MAX_MEMORY_CHARS} characters"
                          f" (this has {len(text)}).")
             return
+        try:
+            checked_people(self.people.text().split(","))
+        except BadInput as refused:
+            self._refuse(_sentence(str(refused)), self.people)
+            return
         self.accept()
 
-    def _refuse(self, message: str) -> None:
+    def _refuse(self, message: str, field: QWidget | None = None) -> None:
         self.problem.setText(message)
         self.problem.show()
-        self.text.setFocus()
+        (field or self.text).setFocus()
 
 
 class ForgetDialog(QDialog):
@@ -180,7 +204,13 @@ def _about(typed: str) -> str:
 def _qt_time(when: datetime) -> QDateTime:
     """The memory's wall-clock time as stored, which the dialog shows and edits (its
     offset is kept as it was)."""
-    return QDateTime(when.replace(tzinfo=None))
+    return QDateTime(QDate(when.year, when.month, when.day),
+                     QTime(when.hour, when.minute, when.second))
+
+
+def _sentence(message: str) -> str:
+    """Core's message as the dialog shows it: capitalised, with a full stop."""
+    return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 
 def _minutes(when: datetime) -> tuple[int, ...]:

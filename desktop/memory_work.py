@@ -39,12 +39,13 @@ class MemoryEdit:
     kind: MemoryKind | None = None
     when: datetime | None = None
     about: str | None = None
+    people: tuple[str, ...] | None = None  # replaces the people the memory names
 
     @property
     def empty(self) -> bool:
         """True when nothing was changed."""
         return self.text is None and self.kind is None and self.when is None and (
-            self.about is None)
+            self.about is None and self.people is None)
 
 
 def edit(memory_id: str, change: MemoryEdit) -> Work:
@@ -52,7 +53,8 @@ def edit(memory_id: str, change: MemoryEdit) -> Work:
 
     def work(facade: Reverie, _ctx: JobContext) -> MemoryOutcome:
         changes = facade.memories.edit(memory_id, text=change.text, kind=change.kind,
-                                       when=change.when, about=change.about)
+                                       when=change.when, about=change.about,
+                                       people=change.people)
         return MemoryOutcome(changes, "Memory changed; Ctrl+Z undoes it", memory_id)
 
     return work

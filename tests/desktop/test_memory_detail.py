@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtWidgets import QDialogButtonBox, QPushButton
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from reverie.core.service import Reverie
@@ -17,7 +17,7 @@ from reverie.desktop.jobs import Lane
 from reverie.desktop.main_window import MainWindow
 from reverie.desktop.memory_work import Candidates
 from reverie.desktop.theme import tone
-from reverie.desktop.timeline_model import ItemIdRole
+from reverie.desktop.timeline_model import ItemIdRole, PeopleRole
 from tests.desktop.conftest import facade_of
 
 pytestmark = pytest.mark.gui
@@ -115,6 +115,75 @@ def test_an_edit_that_core_would_refuse_is_refused_in_the_dialog(
     dialog.reject()
     assert facade.memory_detail(memory.id).text == memory.text  # type: ignore[union-attr]
     assert facade.memories.history(memory.id)[0].action != "edited"
+
+
+def test_edit_people_shows_them_in_the_detail_and_chips_and_ctrl_z_restores(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    facade = facade_of(window)
+    memory = a_memory(facade, "oat milk")
+    select(qtbot, window, memory)
+    detail = window.timeline.detail
+    people_before = facade.memory_detail(memory.id).people  # type: ignore[union-attr]
+    chips_before = window.timeline.view.currentIndex().data(PeopleRole)
+
+    detail.browser.setFocus()
+    qtbot.keyClick(detail.browser, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: detail.edit_dialog is not None)
+    dialog = detail.edit_dialog
+    assert dialog is not None
+    assert dialog.people.text() == ", ".join(people_before)  # prefilled, never "you"
+    dialog.people.setText(" Priya Shah, , jordan lee ,")
+    dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save).click()
+    wait_edit_done(qtbot, window)
+    qtbot.waitUntil(lambda: "Priya Shah" in detail.text(), timeout=TIMEOUT_MS)
+
+    assert set(facade.memory_detail(memory.id).people) == {  # type: ignore[union-attr]
+        "Priya Shah", "jordan lee"}
+    assert "jordan lee" in detail.text()
+    assert facade.memory_detail(memory.id).user_edited  # type: ignore[union-attr]
+    row = window.timeline.view.currentIndex()  # the timeline row's chips name them
+    assert row.data(ItemIdRole) == memory.id
+    assert {"Priya Shah", "jordan lee"} <= set(row.data(PeopleRole))
+    assert [p.memories for p in facade.person_rows(["Priya Shah"])] == [1]
+
+    # The offscreen platform does not give the window back its activation when a
+    # dialog closes, as a desktop's window manager does; shortcuts need it.
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    detail.browser.setFocus()
+    qtbot.keyClick(detail.browser, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    wait_edit_done(qtbot, window)
+    qtbot.waitUntil(lambda: "Priya Shah" not in detail.text().split("History")[0],
+                    timeout=TIMEOUT_MS)
+    assert facade.memory_detail(memory.id).people == people_before  # type: ignore[union-attr]
+    row = window.timeline.view.currentIndex()
+    assert row.data(ItemIdRole) == memory.id
+    assert row.data(PeopleRole) == chips_before
+    assert sum(p.memories for p in facade.person_rows(["Priya Shah"])) == 0
+
+
+def test_people_core_would_refuse_are_refused_in_the_dialog(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    facade = facade_of(window)
+    memory = a_memory(facade)
+    select(qtbot, window, memory)
+    dialog = window.timeline.detail.edit()
+    assert dialog is not None
+    save = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+    dialog.people.setText("Priya, me")
+    save.click()
+    assert dialog.isVisible()
+    assert dialog.problem.text() == ('"me" is you, and you are never one of a memory\'s'
+                                     " people; set About to you instead.")
+    dialog.people.setText("Priya, " + "x" * 81)
+    save.click()
+    assert dialog.isVisible()
+    assert dialog.problem.text().startswith("A person's name holds at most 80 characters")
+    dialog.reject()
+    assert facade.memories.history(memory.id)[0].action != "edited"
+    assert "Priya" not in facade.memory_detail(memory.id).people  # type: ignore[union-attr]
 
 
 def test_pin_and_unpin(qtbot: QtBot, window: MainWindow) -> None:
