@@ -55,7 +55,7 @@ class MemoryEditDialog(QDialog):
             self.kind.addItem(kind.value.capitalize(), kind.value)
         if detail.kind in {k.value for k in EDITABLE_KINDS}:
             self.kind.setCurrentIndex([k.value for k in EDITABLE_KINDS].index(detail.kind))
-        self.when = QDateTimeEdit(_qt_time(detail.valid_from))
+        self.when = QDateTimeEdit(qt_wall_time(detail.valid_from))
         self.when.setAccessibleName("When it happened")
         self.when.setCalendarPopup(True)
         self.when.setDisplayFormat("ddd d MMM yyyy, HH:mm")
@@ -201,7 +201,7 @@ def _about(typed: str) -> str:
     return "me" if name.lower() in {"", YOU, "me"} else name
 
 
-def _qt_time(when: datetime) -> QDateTime:
+def qt_wall_time(when: datetime) -> QDateTime:
     """The memory's wall-clock time as stored, which the dialog shows and edits (its
     offset is kept as it was)."""
     return QDateTime(QDate(when.year, when.month, when.day),

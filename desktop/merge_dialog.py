@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,6 +34,7 @@ from reverie.core.editing import MAX_MEMORY_CHARS
 from reverie.core.store.memory_detail import MemoryDetail
 from reverie.core.types import MemoryKind
 from reverie.desktop.detail_render import when_text
+from reverie.desktop.memory_dialogs import qt_wall_time
 from reverie.desktop.memory_work import Candidates, MergeCandidate, MergeChoice
 
 SEARCH_PAUSE_MS = 250  # typing pauses this long before a search runs
@@ -207,7 +208,7 @@ class MergeDialog(QDialog):
     def _fill(self, lead: MergeCandidate) -> None:
         self.text.setPlainText(lead.text)
         self.kind.setCurrentIndex(max(0, self.kind.findData(lead.kind.value)))
-        self.when.setDateTime(QDateTime(lead.when.replace(tzinfo=None)))
+        self.when.setDateTime(qt_wall_time(lead.when))
         self._zone = lead.when.tzinfo
 
     def _set_side(self, label: QLabel, memory: MergeCandidate) -> None:
