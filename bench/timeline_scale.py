@@ -17,14 +17,17 @@ real QTreeView) on the facade, as the main window holds them:
   whoever calls), and so is each whole scroll step (the fetch, the view's layout and
   the paint);
 - **expand a day**: `view.expand` on `--expand` days drawn across the whole range
-  (the day's items read and inserted: that `fetchMore` timed too, then the view's
-  layout), then the paint;
-- the same reads called straight on the ledger (`queries.timeline_days`,
-  `queries.timeline_items`): the baseline the model's own cost is measured against;
-- `refresh(None)` with every day loaded and the expanded days' items still held (what
-  an unspecified change, such as a consolidation run's, costs after a deep scroll)
-  and `Reverie.counts()` (the four COUNT(*) the window reads after every change),
-  both on the main thread too;
+  (the day's first page of items, `ITEM_PAGE`, read and inserted: that `fetchMore`
+  timed too, then the view's layout), then the paint (with any further page the pane
+  reads because the day's last row is in sight), then the day is closed again, which
+  lets its items go;
+- the same reads called straight on the ledger (`queries.timeline_days`, and
+  `queries.timeline_items` for a day's first page): the baseline the model's own cost
+  is measured against;
+- `refresh(None)` with every day loaded (what an unspecified change, such as a
+  consolidation run's, costs after a deep scroll: closed days' items are not re-read),
+  and `Reverie.counts()` (the four COUNT(*) of the status bar, which the window now
+  reads in a `Lane.STATUS` job: timed here on the calling thread);
 - EXPLAIN QUERY PLAN of the timeline's SQL.
 
 Figures are p50 / p95 / max in ms against a 60 Hz frame (16.7 ms).
@@ -162,8 +165,12 @@ def scroll(app: Any, pane: Any, model: Any) -> list[float]:
 
 def expand_days(app: Any, pane: Any, model: Any, count: int) -> tuple[list[float], list[float],
                                                                      list[int]]:
-    """Expand `count` days drawn across every loaded day; ms per expand (the day's
-    items read and inserted, the view laid out), per paint after, and items per day."""
+    """Expand `count` days drawn across every loaded day; ms per expand (the day's first
+    page of items read and inserted, the view laid out), per paint after (with any
+    further page the pane reads because the day's last row is in sight), and how many
+    items each day holds (not how many were read: a day is read ITEM_PAGE at a time)."""
+    from reverie.desktop.timeline_model import CountRole
+
     picked = random.Random(SEED).sample(range(model.rowCount()), min(count, model.rowCount()))
     expand_ms: list[float] = []
     paint_ms: list[float] = []
@@ -174,19 +181,21 @@ def expand_days(app: Any, pane: Any, model: Any, count: int) -> tuple[list[float
         app.processEvents()
         expand_ms.append(timed(partial(pane.view.expand, index)))
         paint_ms.append(timed(app.processEvents))
-        items.append(model.rowCount(index))
-        pane.view.collapse(index)
+        items.append(int(index.data(CountRole)))
+        pane.view.collapse(index)  # its items are let go (OpenDayPager) once it closes
     return expand_ms, paint_ms, items
 
 
 def direct_reads(facade: Any, days: Sequence[str], pages: int, page_size: int) -> Result:
-    """The same reads straight on the ledger: the baseline of the model's cost."""
+    """The same reads straight on the ledger: the baseline of the model's cost (a page of
+    days, and a day's first page of items, as the model reads them)."""
     from reverie.core.store import queries
+    from reverie.desktop.timeline_model import ITEM_PAGE
 
     ledger = facade.store.ledger
     page_ms = [timed(partial(queries.timeline_days, ledger, i * page_size, page_size))
                for i in range(pages)]
-    items_ms = [timed(partial(queries.timeline_items, ledger, d)) for d in days]
+    items_ms = [timed(partial(queries.timeline_items, ledger, d, 0, ITEM_PAGE)) for d in days]
     return {"days_page": stats(page_ms), "day_items": stats(items_ms)}
 
 

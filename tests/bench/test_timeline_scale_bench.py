@@ -41,7 +41,7 @@ def test_benchmark_reports_every_figure_and_reuses_its_store(
     assert report["days_loaded"] > 50  # more than one page
     assert report["pages"] == report["page_of_days"]["n"] >= report["days_loaded"] // 50
     assert report["scroll_step"]["n"] <= report["pages"]  # each step brings a page
-    assert report["day_items_fetch"]["n"] == 4
+    assert report["day_items_fetch"]["n"] >= 4  # a first page for each expanded day
     assert report["expand_day"]["n"] == 4
     assert report["items_per_day"]["max"] >= report["items_per_day"]["mean"] > 0
     for key in ("page_of_days", "day_items_fetch", "expand_day", "refresh_all_loaded", "counts"):
