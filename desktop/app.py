@@ -1,6 +1,7 @@
 """Start-up and shut-down of the desktop app (`run_app`, called by the launcher).
 
-Order: logging → QApplication (names, style, icon) → Qt messages routed into logging →
+Order: logging → QApplication (names, style, icon, garbage collection on the main thread:
+desktop/collector.py) → Qt messages routed into logging →
 the single-instance check (a second launch on the same data directory hands over to the
 first and exits) → the first-run wizard, when the data directory has no store yet
 (cancelled: exit, nothing created; the sample life: the demo instead) → the window →
@@ -38,6 +39,7 @@ from reverie.core.store.keys import (
     secure_keyring,
 )
 from reverie.core.store.vault import store_exists
+from reverie.desktop.collector import MainThreadCollector, collect_on_main_thread
 from reverie.desktop.crash import (
     UNEXPECTED_TITLE,
     CrashHandler,
@@ -257,6 +259,8 @@ def create_application() -> QApplication:
     app.setOrganizationName(APP_NAME)
     app.setOrganizationDomain("reverie.local")
     app.setStyle("Fusion")
+    if app.findChild(MainThreadCollector) is None:
+        collect_on_main_thread(app)  # cycles are freed on the main thread only
     apply_theme(app)  # light or dark, as the system is (REVERIE_THEME overrides)
     # Matches the menu entry's reverie.desktop, so that Wayland shells find its icon.
     app.setDesktopFileName("reverie")

@@ -4,8 +4,22 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Iterator
+
+import pytest
 
 from reverie.core.native_imports import native_import
+
+
+@pytest.fixture(autouse=True)
+def automatic_collection() -> Iterator[None]:
+    """Python's automatic collection on, as outside the app (which collects on its main
+    thread instead: desktop/collector.py), and as it was afterwards."""
+    enabled = gc.isenabled()
+    gc.enable()
+    yield
+    if not enabled:
+        gc.disable()
 
 
 def test_collection_waits_for_the_outermost_import_and_resumes() -> None:

@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 from reverie.core.compose import open_reverie
 from reverie.core.errors import Cancelled
 from reverie.core.service import Reverie
+from reverie.desktop.collector import MainThreadCollector, collect_on_main_thread
 from reverie.models.base import LLM, ChatMessage, Embedder, TokenCallback
 from tests.doubles import ScriptedLLM
 
@@ -143,6 +144,14 @@ def write_chat(path: Path, days: int, per_day: int = 2, start: datetime | None =
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
     return path
 
+
+
+@pytest.fixture(autouse=True, scope="session")
+def collect_on_the_main_thread(qapp: QApplication) -> Iterator[None]:
+    """As in the app: cycles are collected on the main thread only (desktop/collector.py)."""
+    collector = qapp.findChild(MainThreadCollector) or collect_on_main_thread(qapp)
+    yield
+    collector.stop()
 
 @pytest.fixture
 def make_window(
