@@ -42,10 +42,12 @@ def test_a_cycle_dropped_by_a_worker_is_freed_on_the_main_thread(
     assert not gc.isenabled()
     Cyclic.freed_on.clear()
 
+    kept: list[list[int]] = []
+
     def work() -> None:
         Cyclic()  # dropped at once: only the cyclic collector can free it
-        garbage = [[n] for n in range(50_000)]  # far past the first threshold
-        del garbage
+        # Kept alive: far past the first threshold (freeing them would lower the count).
+        kept.extend([n] for n in range(50_000))
 
     worker = threading.Thread(target=work, name="worker")
     worker.start()
@@ -53,6 +55,7 @@ def test_a_cycle_dropped_by_a_worker_is_freed_on_the_main_thread(
     assert Cyclic.freed_on == []  # no collection ran on the worker
     qtbot.waitUntil(lambda: bool(Cyclic.freed_on), timeout=5_000)  # the timer's turn
     assert Cyclic.freed_on == [threading.main_thread().name]
+    assert len(kept) == 50_000
 
 
 def test_nothing_is_collected_before_it_is_due(collector: MainThreadCollector) -> None:
