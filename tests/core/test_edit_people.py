@@ -14,8 +14,8 @@ import pytest
 from reverie.core.errors import BadInput
 from reverie.core.extract.entities import Entity, EntityKind, link_entities
 from reverie.core.service import Reverie
-from reverie.core.store.schema import PERSON_DAYS_BACKFILL
 from tests.core.consolidate.seeding import Seed, seed
+from tests.core.test_people import person_days, recounted
 
 SEEDS = [
     Seed("Maya goes to a pottery class on Mondays with Jordan.",
@@ -63,23 +63,6 @@ def snapshot(facade: Reverie) -> dict[str, Any]:
         "history": rows("SELECT seq FROM history"),
         "meta": rows("SELECT key FROM meta WHERE key LIKE 'batch_effects:%'"),
     }
-
-
-def person_days(facade: Reverie) -> dict[tuple[str, str], int]:
-    rows = facade.store.ledger.query("SELECT key, day, n FROM person_days WHERE n != 0")
-    return {(row["key"], row["day"]): row["n"] for row in rows}
-
-
-def recounted(facade: Reverie) -> dict[tuple[str, str], int]:
-    """The counts afresh from memories and links (the migration's backfill), rolled back."""
-    with facade.store.ledger.transaction() as conn:
-        conn.execute("SAVEPOINT recount")
-        conn.execute("DELETE FROM person_days")
-        conn.execute(PERSON_DAYS_BACKFILL)
-        rows = conn.execute("SELECT key, day, n FROM person_days").fetchall()
-        conn.execute("ROLLBACK TO recount")
-        conn.execute("RELEASE recount")
-    return {(row["key"], row["day"]): row["n"] for row in rows}
 
 
 def mentions(facade: Reverie, name: str) -> int:

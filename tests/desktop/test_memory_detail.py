@@ -16,6 +16,7 @@ from reverie.core.types import ItemKind, TimelineItem
 from reverie.desktop.jobs import Lane
 from reverie.desktop.main_window import MainWindow
 from reverie.desktop.memory_work import Candidates
+from reverie.desktop.merge_dialog import MergeDialog
 from reverie.desktop.theme import tone
 from reverie.desktop.timeline_model import ItemIdRole, PeopleRole
 from tests.desktop.conftest import facade_of
@@ -330,18 +331,26 @@ def test_merge_with_finds_the_similar_memory_merges_and_undo_brings_both_back(
         source.episode_id for source in facade.memory_detail(memory.id).sources}  # type: ignore[union-attr]
 
 
-def test_the_merge_dialog_refuses_an_empty_text_and_a_summary_cannot_be_merged(
+def merging_oat_milk(
     qtbot: QtBot, window: MainWindow,
-) -> None:
+) -> tuple[Reverie, TimelineItem, str, MergeDialog]:
+    """The oat-milk memory selected, a near copy of it added, and the merge dialog
+    open on it with the copy chosen."""
     facade = facade_of(window)
     memory = a_memory(facade, "oat milk")
     other_id, _changes = facade.memories.add("I drink oat milk.", when=memory.time)
     window.timeline_model.refresh(None)
     select(qtbot, window, memory)
-    detail = window.timeline.detail
-    dialog = detail.merge()
+    dialog = window.timeline.detail.merge()
     assert dialog is not None
     qtbot.waitUntil(lambda: dialog.choose(other_id), timeout=TIMEOUT_MS)
+    return facade, memory, other_id, dialog
+
+
+def test_the_merge_dialog_refuses_an_empty_text_and_a_summary_cannot_be_merged(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    facade, memory, other_id, dialog = merging_oat_milk(qtbot, window)
     dialog.text.setPlainText("   ")
     dialog.merge_button.click()
     assert dialog.isVisible()
@@ -372,15 +381,8 @@ def test_the_edit_dialog_says_you_for_a_memory_about_the_user(
 def test_merging_both_into_a_new_memory_from_the_dialog_and_undoing_it(
     qtbot: QtBot, window: MainWindow,
 ) -> None:
-    facade = facade_of(window)
-    memory = a_memory(facade, "oat milk")
-    other_id, _changes = facade.memories.add("I drink oat milk.", when=memory.time)
-    window.timeline_model.refresh(None)
-    select(qtbot, window, memory)
+    facade, memory, other_id, dialog = merging_oat_milk(qtbot, window)
     detail = window.timeline.detail
-    dialog = detail.merge()
-    assert dialog is not None
-    qtbot.waitUntil(lambda: dialog.choose(other_id), timeout=TIMEOUT_MS)
     listed = dialog.candidates.count()
     # An answer to words no longer typed is dropped, whatever it holds.
     dialog.show_candidates(Candidates("words typed before", ()))
