@@ -238,10 +238,14 @@ def memories_window(
 
 
 @pytest.fixture
-def widget_for(qtbot: QtBot) -> Iterator[Callable[..., Any]]:
+def widget_for(
+    qtbot: QtBot, open_store: Callable[..., Reverie],
+) -> Iterator[Callable[..., Any]]:
     """Show a widget built on its own JobRunner over an already open facade:
     `widget_for(facade, build, size)` calls `build(runner)`; every runner is shut down
-    after (the facade stays open: its opener, e.g. `open_store`, closes it)."""
+    after (the facade stays open: its opener, `open_store`, closes it). It depends on
+    `open_store` so that pytest shuts the runners down first: a store closed under a
+    running job crashes SQLite."""
     from reverie.desktop.jobs import JobRunner
 
     runners: list[JobRunner] = []
