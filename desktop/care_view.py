@@ -36,6 +36,7 @@ from reverie.desktop.memory_dialogs import MemoryEditDialog
 from reverie.desktop.sleep_bridge import SleepBridge
 
 POLL_MS = 3000
+READ_CARE = "read memory care"  # the full read a refresh asks for (run once)
 SLEEPING = {"nightly": "Consolidating: the nightly run…",
             "idle": "Consolidating while the computer is idle…",
             "missed": "Consolidating: catching up on a missed night…"}
@@ -58,7 +59,6 @@ class CarePane(QWidget):
         self.setAccessibleName("Memory care pane")
         self._runner = runner
         self._sleep = sleep
-        self._read_waiting = False  # a full read waits for Lane.STATUS: one is enough
         self._work: Job | None = None  # Extract now or Consolidate now
         self.preview_dialog: PreviewDialog | None = None
         self.edit_dialog: MemoryEditDialog | None = None  # an inbox memory being edited
@@ -151,7 +151,8 @@ class CarePane(QWidget):
     @property
     def settled(self) -> bool:
         """True when no read is under way or owed: what is shown is the newest."""
-        return not (self._read_waiting or self._runner.busy(Lane.STATUS))
+        return not (self._runner.is_waiting(Lane.STATUS, READ_CARE)
+                    or self._runner.busy(Lane.STATUS))
 
     def take_focus(self) -> None:
         """Put the focus in the pane: the inbox if it holds anything, else the changes."""
@@ -167,14 +168,13 @@ class CarePane(QWidget):
 
     def refresh(self) -> None:
         """Read the queue, the newest run and the inbox again (in a worker)."""
-        if self._runner.facade is None or self._read_waiting:
-            return  # no store; or a read still to start will show this change too
-        self._read_waiting = True
-        self._runner.run_when_free(Lane.STATUS, "read memory care", care_work.read_care,
-                                   writes=False, then=self._on_read_started)
+        if self._runner.facade is None:
+            return
+        # once: a read still to start will show this change too.
+        self._runner.run_when_free(Lane.STATUS, READ_CARE, care_work.read_care,
+                                   writes=False, then=self._on_read_started, once=True)
 
     def _on_read_started(self, job: Job) -> None:
-        self._read_waiting = False  # a refresh from now on needs a read after this one
         job.succeeded.connect(self._show_snapshot)
         job.failed.connect(lambda message, _bug: self.queue.show_problem(message))
 

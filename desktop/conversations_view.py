@@ -152,6 +152,8 @@ def _small(font: QFont) -> QFont:
 
 
 _TOP_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+FIRST_PAGE = "conversations"  # the read a refresh asks for (run once)
+NEXT_PAGE = "conversations: next page"  # a page the list scrolls to
 
 
 class DeleteConversationDialog(QDialog):
@@ -203,7 +205,6 @@ class ConversationList(QWidget):
         super().__init__(parent)
         self.setAccessibleName("Conversations")
         self._runner = runner
-        self._refresh_waiting = False  # a first-page read waits for its lane: one is enough
         self._switching = True
         self.dialog: QDialog | None = None  # the open rename or delete dialog, if any
 
@@ -265,14 +266,13 @@ class ConversationList(QWidget):
 
     def refresh(self) -> None:
         """Read the first page again (a quick job; it waits while its lane is busy)."""
-        if self._runner.facade is None or self._refresh_waiting:
-            return  # no store; or a read still to start will show this change too
-        self._refresh_waiting = True
-        self._runner.run_when_free(Lane.STATUS, "conversations", list_page(0), writes=False,
-                                   then=self._on_refresh_started)
+        if self._runner.facade is None:
+            return
+        # once: a read still to start will show this change too.
+        self._runner.run_when_free(Lane.STATUS, FIRST_PAGE, list_page(0), writes=False,
+                                   then=self._on_refresh_started, once=True)
 
     def _on_refresh_started(self, job: Job) -> None:
-        self._refresh_waiting = False  # a refresh from now on needs a read after this one
         job.succeeded.connect(self._on_first_page)
         job.failed.connect(lambda text, _bug: self.message.emit(text))
 
@@ -380,7 +380,7 @@ class ConversationList(QWidget):
         if self._runner.facade is None:
             self.model.fetch_failed()  # the view asks again once a store is open
             return
-        self._runner.run_when_free(Lane.STATUS, "conversations", list_page(offset),
+        self._runner.run_when_free(Lane.STATUS, NEXT_PAGE, list_page(offset),
                                    writes=False, then=self._on_page_started)
 
     def _on_page_started(self, job: Job) -> None:

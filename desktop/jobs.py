@@ -298,13 +298,24 @@ class JobRunner(QObject):
 
     def run_when_free(
         self, lane: Lane, name: str, work: Callable[[Reverie, JobContext], Any], *,
-        writes: bool = True, then: Callable[[Job], None],
+        writes: bool = True, then: Callable[[Job], None], once: bool = False,
     ) -> None:
         """Run `work` in `lane` now, or as soon as the lane's running job ends, then hand
         the job to `then` (to connect its signals). Jobs waiting for one lane start in
-        the order asked; nothing starts once no facade is open or shut-down began."""
+        the order asked; nothing starts once no facade is open or shut-down began.
+
+        With `once`, nothing is added while a job of that `name` still waits to start:
+        a read that has not started yet will see whatever this ask was about (a read
+        already running will not, so an ask then queues one more after it).
+        """
+        if once and self.is_waiting(lane, name):
+            return
         self._waiting.setdefault(lane, []).append((name, work, writes, then))
         self._start_waiting(lane)
+
+    def is_waiting(self, lane: Lane, name: str) -> bool:
+        """Whether a job named `name` waits for `lane` to free (`run_when_free`)."""
+        return any(entry[0] == name for entry in self._waiting.get(lane, []))
 
     def _start_waiting(self, lane: Lane) -> None:
         waiting = self._waiting.get(lane, [])

@@ -86,8 +86,6 @@ class MainWindow(QMainWindow):
         self._extract_captured = extract_captured
         self._schedule_sleep = schedule_sleep
         self._shutting_down = False
-        self._counts_reading = False  # a counts job is asked for or running
-        self._counts_again = False  # and asked again meanwhile
         self._needs_passphrase = needs_passphrase
         self._passphrase_given = False
         self.passphrase_dialog: PassphraseDialog | None = None
@@ -290,7 +288,6 @@ class MainWindow(QMainWindow):
         self.timeline.browser.read_choices()
         self.pages.setCurrentIndex(_MAIN_PAGE)
         self.timeline.expand_newest()
-        self._counts_reading = False  # a read asked before a re-open never started
         self._update_counts()
         self._update_actions()
         self.statusBar().showMessage("Ready", 5000)
@@ -463,28 +460,16 @@ class MainWindow(QMainWindow):
 
     def _update_counts(self) -> None:
         """Read the status bar's counts in a Lane.STATUS job: four COUNT(*) scans, which
-        at a million memories take seconds. Asked again while one is on its way, one
-        more read follows it, not one per ask."""
+        at a million memories take seconds (asks while one waits share it)."""
         if self.runner.facade is None:
             self.counts_label.clear()
             return
-        if self._counts_reading:
-            self._counts_again = True
-            return
-        self._counts_reading = True
-        self._counts_again = False
         self.runner.run_when_free(
             Lane.STATUS, "counts", lambda facade, _ctx: facade.counts(), writes=False,
-            then=self._on_counts_job)
+            then=self._on_counts_job, once=True)
 
     def _on_counts_job(self, job: Job) -> None:
         job.succeeded.connect(self._show_counts)
-        job.finished.connect(self._counts_read)
-
-    def _counts_read(self) -> None:
-        self._counts_reading = False
-        if self._counts_again:
-            self._update_counts()
 
     def _show_counts(self, counts: object) -> None:
         if not isinstance(counts, dict) or self.runner.facade is None:

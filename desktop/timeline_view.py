@@ -301,8 +301,6 @@ class TimelinePane(QWidget):
         """Read the strip's days again after a reset (a store opened, a filter shown)
         and when a filtered timeline's days were read again; outline what the tree
         shows as it scrolls and opens; jump where the strip says."""
-        self._density_wanted = False  # asked again while a read runs
-        self._density_reading = False
         self.density.day_chosen.connect(lambda day: self.go_to_day(day, focus=False))
         self.model.modelReset.connect(self.refresh_density, Qt.ConnectionType.QueuedConnection)
         self.model.loaded.connect(self._on_loaded)
@@ -327,26 +325,16 @@ class TimelinePane(QWidget):
         if self.model.facade is None or self.runner.facade is None:
             self.density.set_days([])
             return
-        self._density_wanted = True
-        if not self._density_reading:
-            self._density_reading = True
-            self.runner.run_when_free(Lane.STATUS, "timeline density", _all_days,
-                                      writes=False, then=self._on_density_job)
+        self.runner.run_when_free(Lane.STATUS, "timeline density", _all_days, writes=False,
+                                  then=self._on_density_job, once=True)
 
     def _on_density_job(self, job: Job) -> None:
-        self._density_wanted = False
         job.succeeded.connect(self._on_density_read)
-        job.finished.connect(self._on_density_done)
 
     def _on_density_read(self, days: object) -> None:
         if isinstance(days, list) and self.model.filter.is_default:
             self.density.set_days(days)
             self._show_view_range()
-
-    def _on_density_done(self) -> None:
-        self._density_reading = False
-        if self._density_wanted:  # changed again while we read: read once more
-            self.refresh_density()
 
     def _on_loaded(self) -> None:
         if not self.model.filter.is_default:

@@ -160,6 +160,40 @@ def test_a_job_asked_for_a_busy_lane_starts_when_the_lane_frees(
     assert order == ["first", "second"]
 
 
+def test_a_read_asked_once_is_not_queued_twice_while_it_waits(
+    qtbot: QtBot, runner: JobRunner,
+) -> None:
+    release = threading.Event()
+    reads: list[str] = []
+
+    def hold(facade: Reverie, ctx: JobContext) -> None:
+        release.wait(TIMEOUT_MS / 1000)
+
+    def read(facade: Reverie, ctx: JobContext) -> str:
+        reads.append("read")
+        return "read"
+
+    runner.run(Lane.STATUS, "hold", hold, writes=False)
+    started: list[str] = []
+    finished: list[str] = []
+
+    def connect(job: Any) -> None:
+        started.append(job.name)
+        job.finished.connect(lambda: finished.append(job.name))
+
+    for _ in range(3):  # three refreshes while the lane is busy: one read waits
+        runner.run_when_free(Lane.STATUS, "counts", read, writes=False, then=connect,
+                             once=True)
+    assert runner.is_waiting(Lane.STATUS, "counts")
+    release.set()
+    qtbot.waitUntil(lambda: finished == ["counts"], timeout=TIMEOUT_MS)
+    assert started == ["counts"]
+    # Asked once it has started, another read follows: it may have missed the change.
+    runner.run_when_free(Lane.STATUS, "counts", read, writes=False, then=connect, once=True)
+    qtbot.waitUntil(lambda: reads == ["read", "read"], timeout=TIMEOUT_MS)
+    assert not runner.is_waiting(Lane.STATUS, "counts")
+
+
 def test_changes_are_announced_once_and_failures_ask_for_a_look(
     qtbot: QtBot, runner: JobRunner
 ) -> None:
