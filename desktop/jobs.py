@@ -221,8 +221,14 @@ class JobRunner(QObject):
             raise Cancelled("closing")
 
         job = self._start(Lane.WORK, "open", work, writes=False)
-        job.succeeded.connect(self.opened.emit)
+        job.succeeded.connect(self._announce_open)
         return job
+
+    def _announce_open(self, facade: object) -> None:
+        # The worker took the facade before this signal could arrive; a shutdown in
+        # between has closed it, and nobody may start reading it now.
+        if facade is self.facade:
+            self.opened.emit(facade)
 
     def run(
         self,

@@ -98,6 +98,9 @@ class MainWindow(QMainWindow):
 
         self.runner = JobRunner(self)
         self.timeline_model = TimelineModel()
+        self.timeline_model.read_failed.connect(
+            lambda message, is_bug: self.show_problem("Could not read the timeline", message,
+                                                      is_bug=is_bug))
         self.timeline = TimelinePane(self.timeline_model, self.runner)
         self.chat = ChatPanel(self.runner)
         self.capture_bridge = CaptureBridge(self)
@@ -284,6 +287,10 @@ class MainWindow(QMainWindow):
 
     def _on_opened(self, facade: object) -> None:
         assert isinstance(facade, Reverie)
+        if self._shutting_down:
+            # The runner took the facade on its worker and the window was closed before
+            # this signal arrived: the runner's shutdown has closed it already.
+            return
         self.timeline_model.set_facade(facade)
         self.timeline.browser.read_choices()
         self.pages.setCurrentIndex(_MAIN_PAGE)

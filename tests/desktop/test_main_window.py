@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -237,3 +238,27 @@ def test_settings_start_at_login_writes_and_removes_the_login_entry(
     qtbot.waitUntil(lambda: not window.runner.busy(Lane.CARE), timeout=JOB_TIMEOUT_MS)
     window.autostart_action.trigger()
     qtbot.waitUntil(lambda: not entry.exists(), timeout=JOB_TIMEOUT_MS)
+
+
+def test_closing_as_the_store_finishes_opening_reads_nothing_from_it(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], sample_chat: Path
+) -> None:
+    # The open job hands the facade to the runner on its worker; the main thread hears
+    # of it a moment later. A window closed in between must not start reading the
+    # store its shutdown has just closed (the demo test once crashed that way).
+    window = make_window(llm=MemoryLLM(), wait_open=False,
+                         prepare=lambda facade: facade.import_file(sample_chat))
+    announced: list[object] = []
+    window.runner.opened.connect(announced.append)
+    window.start()
+    deadline = time.monotonic() + JOB_TIMEOUT_MS / 1000
+    while window.runner.facade is None:  # no event is delivered meanwhile
+        assert time.monotonic() < deadline, "the store did not open"
+        time.sleep(0.002)
+    window.close()
+    assert window.runner.facade is None  # closed by the shutdown
+    qtbot.wait(200)  # the open job's news arrives now
+    assert announced == []
+    assert window.timeline_model.facade is None
+    assert window.timeline_model.rowCount() == 0
+    assert window.problem_box is None
