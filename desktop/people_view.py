@@ -133,6 +133,8 @@ class PeoplePane(QWidget):
         self.timeline = TimelineModel()
         self.timeline.set_zoom(Zoom.MONTH)
         self.timeline.filter_stale.connect(self._on_page_stale)
+        self.timeline.read_failed.connect(lambda text, bug: self.problem.emit(
+            "Could not read this person's memories", text, bug))
 
         self.search = QLineEdit(self)
         self.search.setAccessibleName("Search people")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -26,9 +27,11 @@ from typing import Any, ClassVar
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QFont
 
+from reverie.core.errors import EnvironmentProblem
 from reverie.core.service import Reverie
 from reverie.core.store.timeline_filter import TimelineFilter
 from reverie.core.types import Changes, DayCount, ItemSource, TimelineItem
+from reverie.desktop.jobs import BUG_APOLOGY
 from reverie.desktop.timeline_icons import kind_icon
 from reverie.desktop.timeline_nodes import (
     Day,
@@ -41,6 +44,8 @@ from reverie.desktop.timeline_nodes import (
     item_tooltip,
     period_label,
 )
+
+log = logging.getLogger("reverie.desktop.timeline")
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -73,6 +78,7 @@ class TimelineModel(QAbstractItemModel):
 
     loaded = Signal()  # a page of days was read or a refresh ended (even if no row came)
     filter_stale = Signal(object)  # Changes | None: a filtered timeline needs its days again
+    read_failed = Signal(str, bool)  # a page could not be read: message for the user, is_bug
 
     _fonts: ClassVar[dict[str, QFont]] = {}
 
@@ -178,14 +184,17 @@ class TimelineModel(QAbstractItemModel):
 
     def release_items(self, index: ModelIndex) -> None:
         """Forget the items read for the day at `index` (the view closed it): they are
-        read again when it opens, and a refresh does not re-read closed days."""
+        read again when it opens (also after a failed read), and a refresh does not
+        re-read closed days."""
         node = self._node(index)
-        if not isinstance(node, Day) or not node.items or self._changing:
+        if not isinstance(node, Day) or self._changing:
             return
-        with self._changing_rows():
-            self.beginRemoveRows(self._index_of(node), 0, len(node.items) - 1)
-            node.items, node.complete = None, False
-            self.endRemoveRows()
+        if node.items:
+            with self._changing_rows():
+                self.beginRemoveRows(self._index_of(node), 0, len(node.items) - 1)
+                node.items = None
+                self.endRemoveRows()
+        node.items, node.complete = None, False
 
     def day_index(self, day: str) -> QModelIndex:
         """The index of a known day row (invalid if not known yet)."""
@@ -253,11 +262,39 @@ class TimelineModel(QAbstractItemModel):
         return isinstance(node, Day) and not node.complete
 
     def fetchMore(self, parent: ModelIndex) -> None:
-        """Read the next page of days, or of a day's items (synchronous: milliseconds)."""
+        """Read the next page of days, or of a day's items (synchronous: milliseconds).
+
+        A read that fails stops paging there and is reported by `read_failed`: nothing
+        may escape a method Qt calls. An exception that left the view's own call of
+        `fetchMore` made PySide 6.11 drop a reference it did not own (it then reported
+        `rowCount` as "not implemented", and a later layout crashed in a freed
+        function), so this override keeps every failure inside.
+        """
         if not self.canFetchMore(parent):
             return
-        with self._changing_rows():
-            self._fetch(parent)
+        try:
+            with self._changing_rows():
+                self._fetch(parent)
+        except Exception as problem:  # see above: reported here, never raised
+            self._stop_paging(parent)
+            self._report_failed_read(problem)
+
+    def _stop_paging(self, parent: ModelIndex) -> None:
+        """No further page is asked for below `parent` until the next reset or refresh."""
+        if not parent.isValid():
+            self._exhausted = True
+            return
+        day = self._node(parent)
+        if isinstance(day, Day):
+            day.complete = True
+
+    def _report_failed_read(self, problem: Exception) -> None:
+        if isinstance(problem, EnvironmentProblem):
+            log.warning("the timeline could not be read: %s", problem)
+            self.read_failed.emit(str(problem), False)
+        else:
+            log.error("reading the timeline failed (bug)", exc_info=problem)
+            self.read_failed.emit(BUG_APOLOGY, True)
 
     def _fetch(self, parent: ModelIndex) -> None:
         assert self._facade is not None

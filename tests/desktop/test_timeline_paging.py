@@ -3,15 +3,18 @@ a row is looked for, through a refresh, and given back when the day is closed.""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint
 from PySide6.QtWidgets import QTreeView
 from pytestqt.qtbot import QtBot
 
+from reverie.core.errors import StoreError
 from reverie.core.service import Reverie
+from reverie.desktop.jobs import BUG_APOLOGY
 from reverie.desktop.timeline_model import ItemIdRole, TimelineModel
 from reverie.desktop.timeline_paging import OpenDayPager
 from tests.desktop.conftest import MemoryLLM
@@ -141,3 +144,47 @@ def test_a_short_tree_reads_only_what_it_shows(qtbot: QtBot, busy_store: Reverie
     assert model.rowCount(day) < TURNS  # the rest waits until it is scrolled to
     view.verticalScrollBar().setValue(view.verticalScrollBar().maximum())
     qtbot.waitUntil(lambda: model.rowCount(day) > 2 * PAGE)
+
+
+@pytest.mark.parametrize(("problem", "is_bug"), [
+    (StoreError("the disk holding your memories went away"), False),
+    (RuntimeError("a bug in reading"), True),
+])
+def test_a_page_that_cannot_be_read_is_reported_and_the_tree_carries_on(
+    qtbot: QtBot, busy_store: Reverie, monkeypatch: pytest.MonkeyPatch,
+    problem: Exception, is_bug: bool,
+) -> None:
+    # Qt itself calls fetchMore when a day opens: an exception that left that call once
+    # made PySide drop a reference it did not own, and a later layout crashed.
+    model = TimelineModel(busy_store, item_page=PAGE)
+    reports: list[tuple[str, bool]] = []
+    model.read_failed.connect(lambda message, bug: reports.append((message, bug)))
+    view = QTreeView()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    OpenDayPager(view, model)
+    view.resize(400, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: model.rowCount() == 2)
+
+    def fail(*_args: object, **_kwargs: object) -> list[object]:
+        raise problem
+
+    monkeypatch.setattr(busy_store, "timeline_items", fail)
+    day = model.day_index(BUSY_DAY)
+    view.expand(day)  # Qt asks the model for the day's first page, which fails
+    qtbot.wait(50)
+    assert reports == [(BUG_APOLOGY if is_bug else str(problem), is_bug)]
+    assert model.rowCount(day) == 0
+    assert not model.canFetchMore(day)  # no retry loop on every layout
+    for _ in range(5):  # layouts, and the collector, after the failure: nothing freed
+        view.collapse(day)
+        view.expand(day)
+        assert view.indexAt(QPoint(1, 1)).isValid()
+        gc.collect()
+    monkeypatch.undo()
+    view.collapse(day)  # closing the day forgets the failure: opening it reads again
+    qtbot.waitUntil(lambda: model.canFetchMore(day))
+    view.expand(day)
+    qtbot.waitUntil(lambda: model.rowCount(day) == TURNS)
