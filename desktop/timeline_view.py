@@ -51,6 +51,8 @@ from reverie.desktop.timeline_paging import OpenDayPager
 
 _EXCERPT_CHARS = 600
 OPEN_MATCHING_DAYS = 5  # a filter opens this many of the newest matching days
+HIDDEN_BY_FILTER = ("The filters now hide what you were reading here. Clear the search and"
+                    " the filters to see it again.")
 
 
 def excerpt_html(excerpts: list[Excerpt], *, quote: bool = True) -> str:
@@ -103,6 +105,7 @@ class TimelinePane(QWidget):
             self.stack.addWidget(page)
         self.density = DensityStrip(self)
         self.detail = DetailView(runner, self)
+        self._reading = ""  # the id of the turn or memory the detail shows from the tree
         self.detail.setMinimumHeight(self.fontMetrics().lineSpacing() * 8)
         self.detail.memory_opened.connect(self.open_memory)
         # The detail can be made taller at the expense of the list, and back.
@@ -197,7 +200,20 @@ class TimelinePane(QWidget):
                     break
         else:
             self.expand_newest()
+        self._keep_reading()
         self._update_hint()
+
+    def _keep_reading(self) -> None:
+        """After a filter rebuilt the tree (which drops the selection without a word),
+        select again what the detail shows, or say that the filter hides it."""
+        item_id = self._reading
+        if not item_id or self.view.currentIndex().isValid():
+            return
+        facade = self.model.facade
+        day = facade.item_day(item_id) if facade is not None else None
+        if day is None or not self.reveal(item_id, day):
+            self._reading = ""
+            self.detail.clear(HIDDEN_BY_FILTER)
 
     def step_zoom(self, step: int) -> None:
         """Zoom out (+1: days to weeks to months to years) or in (-1)."""
@@ -233,9 +249,11 @@ class TimelinePane(QWidget):
     def _show_selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
         indexes = selected.indexes()
         if not indexes or indexes[0].data(KindRole) in (DAY_KIND, PERIOD_KIND):
+            self._reading = ""
             self.detail.clear()
             return
         index = indexes[0]
+        self._reading = str(index.data(ItemIdRole))
         if index.data(KindRole) != ItemKind.EPISODE.value:
             self.detail.show_memory(str(index.data(ItemIdRole)))
             return

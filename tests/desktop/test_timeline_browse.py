@@ -241,3 +241,29 @@ def test_a_zoomed_out_timeline_takes_new_days_in_place(
     pane.set_zoom(Zoom.DAY)
     assert model.loaded_days == ["2027-05-02", "2027-05-01"]
     assert model.rowCount() == 2
+
+
+def test_the_detail_follows_a_filter_keeping_what_it_still_shows(
+    qtbot: QtBot, window: MainWindow,
+) -> None:
+    facade, view = facade_of(window), window.timeline.view
+    memory = next(item for day in facade.timeline_days(0, 10)
+                  for item in facade.timeline_items(day.day) if item.kind.value == "memory")
+    assert window.timeline.reveal(memory.id, facade.item_day(memory.id) or "")
+    detail = window.timeline.detail
+    assert detail.detail is not None
+    assert detail.detail.id == memory.id
+
+    # Turns hidden: the memory is still there, selected again, its detail kept.
+    window.timeline.filters.kind_actions[EPISODES].setChecked(False)
+    settle(qtbot, window)
+    assert view.currentIndex().data(ItemIdRole) == memory.id
+    assert detail.detail is not None
+    assert detail.detail.id == memory.id
+
+    # A search it does not match: the detail says the filter hides it.
+    qtbot.keyClicks(window.timeline.filters.search, "zebra crossing")
+    settle(qtbot, window)
+    assert detail.detail is None
+    assert "filters now hide" in detail.text()
+    assert not view.currentIndex().isValid()
