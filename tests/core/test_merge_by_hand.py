@@ -233,3 +233,24 @@ def test_a_later_edit_of_the_survivor_blocks_the_undo_until_it_is_undone(
     facade.memories.undo(batch=merged.batch)
     assert facade.memory_detail(fold).status == "active"  # type: ignore[union-attr]
     assert not cited(facade, keep) & cited(facade, fold)  # the moved citation went back
+
+
+@pytest.mark.parametrize("forgotten", ["survivor", "merged"])
+def test_undoing_a_merge_after_forgetting_one_side_brings_back_only_the_other(
+    facade: Reverie, ids: list[str], forgotten: str,
+) -> None:
+    keep, fold = ids[POTTERY], ids[MONDAYS]
+    merged = facade.merge_memories(keep, fold, text="Maya does pottery on Mondays.")
+    gone, other = (keep, fold) if forgotten == "survivor" else (fold, keep)
+    facade.memories.forget(facade.memories.plan_forget(ForgetTarget(memory_ids=(gone,))))
+
+    facade.memories.undo(batch=merged.batch)
+
+    assert facade.memory_detail(gone) is None  # forgetting is not undone by an undo
+    assert facade.memory_detail(other).status == "active"  # type: ignore[union-attr]
+    ledger = facade.store.ledger
+    for sql in ("SELECT memory_id FROM memory_sources", "SELECT memory_id FROM memory_entities",
+                "SELECT from_id FROM memory_links UNION SELECT to_id FROM memory_links",
+                "SELECT item_id FROM vectors"):
+        assert gone not in {row[0] for row in ledger.query(sql)}, sql
+    assert gone not in facade.store.index.ids()
