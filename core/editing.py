@@ -145,19 +145,25 @@ class MemoryEditor:
     def history(self, memory_id: str | None = None, limit: int = 50) -> list[HistoryEntry]:
         """The newest recorded changes, of one memory or of all."""
         where, params = ("WHERE memory_id = ?", [memory_id]) if memory_id else ("", [])
-        rows = self._store.ledger.query(
+        conn = self._store.ledger.reader()
+        rows = conn.execute(
             f"SELECT * FROM history {where} ORDER BY seq DESC LIMIT ?", [*params, limit]
+        ).fetchall()
+        return [self._history_entry(conn, row) for row in rows]
+
+    @staticmethod
+    def _history_entry(conn: Any, row: Any) -> HistoryEntry:
+        before = json.loads(row["before"]) if row["before"] else None
+        after = json.loads(row["after"]) if row["after"] else None
+        # A forgotten memory's history keeps no content: nor who it named.
+        added, removed = (batch_effects.people_changed(conn, row["batch"], row["memory_id"])
+                          if before is not None or after is not None else ([], []))
+        return HistoryEntry(
+            seq=row["seq"], batch=row["batch"], memory_id=row["memory_id"],
+            actor=Actor(row["actor"]), action=row["action"], before=before, after=after,
+            at=datetime.fromisoformat(row["at"]), undone_by=row["undone_by"],
+            people_added=tuple(added), people_removed=tuple(removed),
         )
-        return [
-            HistoryEntry(
-                seq=row["seq"], batch=row["batch"], memory_id=row["memory_id"],
-                actor=Actor(row["actor"]), action=row["action"],
-                before=json.loads(row["before"]) if row["before"] else None,
-                after=json.loads(row["after"]) if row["after"] else None,
-                at=datetime.fromisoformat(row["at"]), undone_by=row["undone_by"],
-            )
-            for row in rows
-        ]
 
     def cited_episode_ids(self, memory_id: str) -> tuple[str, ...]:
         """The turns a memory was taken from (none for one the user wrote)."""

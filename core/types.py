@@ -174,6 +174,8 @@ class HistoryEntry:
     after: dict[str, object] | None
     at: datetime
     undone_by: str | None
+    people_added: tuple[str, ...] = ()  # names the change linked to the memory
+    people_removed: tuple[str, ...] = ()  # names it unlinked (only names still known)
 
 
 @dataclass(frozen=True)

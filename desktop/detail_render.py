@@ -132,7 +132,9 @@ def history_html(history: Sequence[HistoryEntry]) -> str:
     lines = []
     for entry in history:
         who = ACTORS.get(entry.actor, entry.actor.value)
-        what = change_text(entry.action, entry.before, entry.after)
+        what = "; ".join(part for part in (
+            change_text(entry.action, entry.before, entry.after),
+            people_text(entry.people_added, entry.people_removed)) if part)
         undo = (f" <span style='{_muted()}'>(undone)</span>" if entry.undone_by
                 else f" · <a href='undo:{entry.seq}'>Undo</a>" if entry.action != "created"
                 else "")
@@ -158,6 +160,21 @@ def change_text(action: str, before: Mapping[str, object] | None,
         if old != new and new is not None:
             changed.append(f"{label} “{html.escape(_short(old))}” → “{html.escape(_short(new))}”")
     return "; ".join(changed)
+
+
+def people_text(added: Sequence[str], removed: Sequence[str]) -> str:
+    """Who a change linked to the memory and who it unlinked, as rich text."""
+    parts = []
+    if added:
+        parts.append("now names " + html.escape(_names(added)))
+    if removed:
+        parts.append("no longer names " + html.escape(_names(removed)))
+    return "; ".join(parts)
+
+
+def _names(names: Sequence[str]) -> str:
+    quoted = [f"“{name}”" for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def _short(value: object) -> str:

@@ -57,6 +57,20 @@ def effects_of(conn: Any, batch: str) -> list[Effect]:
     return [(verb, what, tuple(items)) for verb, what, items in json.loads(row[0])]
 
 
+def people_changed(conn: Any, batch: str, memory_id: str) -> tuple[list[str], list[str]]:
+    """The names `batch` linked to and unlinked from `memory_id` (people edited by hand,
+    or taken over in a merge); a person no memory names any more has no name left."""
+    added: list[str] = []
+    removed: list[str] = []
+    for verb, what, row in effects_of(conn, batch):
+        if what != PERSON or row[0] != memory_id:
+            continue
+        found = conn.execute("SELECT name FROM entities WHERE id = ?", (row[1],)).fetchone()
+        if found is not None:
+            (added if verb == ADD else removed).append(str(found[0]))
+    return sorted(added, key=str.casefold), sorted(removed, key=str.casefold)
+
+
 def whole_batch_of(conn: Any, change: int) -> str | None:
     """The batch history row `change` belongs to, when that batch must be undone whole."""
     row = conn.execute("SELECT batch FROM history WHERE seq = ?", (change,)).fetchone()

@@ -91,6 +91,7 @@ def test_people_are_replaced_in_the_edits_batch_and_matched_whatever_their_case(
     assert len(rows) == 1
     assert facade.store.ledger.query(
         "SELECT 1 FROM meta WHERE key = ?", ("batch_effects:" + rows[0].batch,))
+    assert (rows[0].people_added, rows[0].people_removed) == (("Priya Shah",), ("Jordan",))
     # The People tab's counts follow: Jordan keeps only the bike, Priya Shah appears.
     assert person_days(facade) == recounted(facade)
     assert mentions(facade, "Jordan") == 1
@@ -120,6 +121,8 @@ def test_undo_restores_the_links_exactly_and_undoing_the_undo_applies_them_again
     assert mentions(facade, "Jordan") == 2
 
     undo_row = next(h for h in facade.memories.history(memory) if h.action == "undo")
+    assert (undo_row.people_added, undo_row.people_removed) == (
+        ("Jordan", "Maya"), ("Priya", "Sam"))
     facade.memories.undo(batch=undo_row.batch)
     redone = snapshot(facade)
     assert people_of(facade, memory) == ("Priya", "Sam")

@@ -142,6 +142,8 @@ def test_edit_people_shows_them_in_the_detail_and_chips_and_ctrl_z_restores(
     assert set(facade.memory_detail(memory.id).people) == {  # type: ignore[union-attr]
         "Priya Shah", "jordan lee"}
     assert "jordan lee" in detail.text()
+    history = detail.text().split("History")[1]
+    assert "now names “jordan lee” and “Priya Shah”" in history  # who the edit added
     assert facade.memory_detail(memory.id).user_edited  # type: ignore[union-attr]
     row = window.timeline.view.currentIndex()  # the timeline row's chips name them
     assert row.data(ItemIdRole) == memory.id
