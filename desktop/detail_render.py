@@ -17,8 +17,8 @@ from reverie.core.types import Actor, HistoryEntry
 from reverie.desktop.labels import short_date, speaker_name, trust_text
 from reverie.desktop.theme import tone
 
-ACTORS = {Actor.USER: "you", Actor.EXTRACTOR: "Reverie, reading", Actor.CONSOLIDATOR:
-          "Reverie, consolidating", Actor.IMPORT: "an import"}
+ACTORS = {Actor.USER: "you", Actor.EXTRACTOR: "Reverie, from what it read",
+          Actor.CONSOLIDATOR: "Reverie, consolidating", Actor.IMPORT: "an import"}
 STATUS_WORDS = {"active": "", "superseded": "no longer true", "archived": "archived",
                 "forgotten": "forgotten"}
 _EXCERPT_CHARS = 900

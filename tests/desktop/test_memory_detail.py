@@ -61,7 +61,7 @@ def test_selecting_a_memory_shows_its_fields_and_the_supporting_span(
     for label in ("Happened", "Learned", "Confidence", "Trust", "Where it came from",
                   "History"):
         assert label in text
-    assert "Created by Reverie, reading" in text
+    assert "Created by Reverie, from what it read" in text
     assert "Yours, from a conversation you imported" in text  # trust in words, not a code
     # The turn it came from is quoted, with the sentence that supports it marked.
     html = detail.browser.toHtml()
