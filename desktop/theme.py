@@ -44,7 +44,7 @@ _TONES = {
     "chip": ("#e3ecf6", "#2c3e52"),  # behind a citation chip (accent text)
     "highlight": ("#f6d86b", "#7a6520"),  # behind a search match (plain text)
 }
-DARK_OUTLINE = "#8a8a90"  # rings check boxes and radio buttons on the dark palette
+DARK_OUTLINE = "#8a8a90"  # rings check boxes, radio buttons and text fields when dark
 TEXT_TONES = ("muted", "accent", "answer", "problem", "warning", "good")
 """The tones drawn as text (the others are backgrounds)."""
 
@@ -115,35 +115,48 @@ def _apply(app: QApplication) -> None:
 
 
 class OutlinedIndicators(QProxyStyle):
-    """The app's style, with check boxes and radio buttons ringed in `DARK_OUTLINE` on a
-    dark palette.
+    """The app's style, with check boxes, radio buttons and text fields ringed in
+    `DARK_OUTLINE` on a dark palette.
 
     Fusion rings them in the window colour made darker, which on a dark window is all
-    but invisible (an unchecked radio button was a black dot on black): the ring drawn
-    over it here keeps 3:1 contrast with the window, as WCAG asks of controls.
+    but invisible (an unchecked radio button was a black dot on black, a search field
+    only a slightly darker patch): the ring drawn over it here keeps 3:1 contrast with
+    the window, as WCAG asks of controls. A focused text field keeps Fusion's
+    highlight ring.
     """
 
     def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption,
                       painter: QPainter, widget: QWidget | None = None) -> None:
         """Draw as the base style does, then the ring when the palette is dark."""
         super().drawPrimitive(element, option, painter, widget)
-        radio = element == QStyle.PrimitiveElement.PE_IndicatorRadioButton
-        if not (radio or element == QStyle.PrimitiveElement.PE_IndicatorCheckBox) \
-                or not _dark(option.palette):
+        kind = _RINGED.get(element)
+        if kind is None or not _dark(option.palette):
             return
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if kind == "field" and option.state & QStyle.StateFlag.State_HasFocus:
+            return
         enabled = bool(option.state & QStyle.StateFlag.State_Enabled)
         ring = QColor(DARK_OUTLINE) if enabled else option.palette.color(
             QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText)
-        painter.setPen(QPen(ring, 1.0))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        box = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)
-        if radio:
-            painter.drawEllipse(box.adjusted(0.5, 0.5, -0.5, -0.5))
-        else:
-            painter.drawRoundedRect(box.adjusted(0, 0, -1, -1), 1.5, 1.5)
-        painter.restore()
+        _draw_ring(painter, QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5), ring, kind)
+
+
+_RINGED = {QStyle.PrimitiveElement.PE_IndicatorRadioButton: "radio",
+           QStyle.PrimitiveElement.PE_IndicatorCheckBox: "box",
+           QStyle.PrimitiveElement.PE_FrameLineEdit: "field"}
+
+
+def _draw_ring(painter: QPainter, box: QRectF, ring: QColor, kind: str) -> None:
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(ring, 1.0))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    if kind == "radio":
+        painter.drawEllipse(box.adjusted(0.5, 0.5, -0.5, -0.5))
+    elif kind == "box":
+        painter.drawRoundedRect(box.adjusted(0, 0, -1, -1), 1.5, 1.5)
+    else:
+        painter.drawRoundedRect(box, 2.0, 2.0)
+    painter.restore()
 
 
 def _dark(palette: QPalette) -> bool:

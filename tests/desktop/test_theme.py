@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QLabel,
+    QLineEdit,
     QRadioButton,
     QStyle,
     QStyleFactory,
@@ -265,3 +266,23 @@ def test_check_boxes_and_radio_buttons_stay_visible_in_the_dark(
     assert contrast(ring, window) >= 3.0
     switch("light")  # Fusion's own ring, which is fine on a light window
     assert theme.DARK_OUTLINE not in drawn_colours(box)
+
+
+def test_text_fields_are_ringed_in_the_dark_until_focused(
+    qtbot: QtBot, switch: object
+) -> None:
+    assert callable(switch)
+    switch("dark")
+    field, other = QLineEdit(), QLineEdit()
+    for widget in (field, other):
+        qtbot.addWidget(widget)
+        widget.show()
+    qtbot.waitExposed(field)
+    assert theme.DARK_OUTLINE in drawn_colours(field)  # found by its edge, not its fill
+    field.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is field)
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    assert theme.DARK_OUTLINE not in drawn_colours(field)  # Fusion's focus ring instead
+    switch("light")
+    assert theme.DARK_OUTLINE not in drawn_colours(other)
