@@ -134,7 +134,7 @@ def timed_model(page_size: int) -> Any:
             self.fetch_ms: dict[str, list[float]] = {"days": [], "items": []}
 
         def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:  # noqa: N802
-            if not self.canFetchMore(parent):
+            if not self.has_more(parent):
                 return
             what = "items" if parent.isValid() else "days"
             self.fetch_ms[what].append(timed(lambda: super(TimedTimelineModel, self)

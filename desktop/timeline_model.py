@@ -173,7 +173,7 @@ class TimelineModel(QAbstractItemModel):
                 if items[row].id == item_id:
                     return self.index(row, 0, parent)
             checked = len(items)
-            if not self.canFetchMore(parent):
+            if not self.has_more(parent):
                 return parent
             self.fetchMore(parent)
 
@@ -249,7 +249,20 @@ class TimelineModel(QAbstractItemModel):
         return isinstance(node, Day) and (node.count > 0 or bool(node.items))
 
     def canFetchMore(self, parent: ModelIndex) -> bool:
-        """More days to page in, or a day whose items are not read yet.
+        """More days to page in, or a day whose first page is not read yet.
+
+        Only a day's first page is offered to Qt: its tree asks for it while laying
+        out the day it opens, and would ask for each further page there too, under a
+        row already open, which makes it lay out every loaded row again. Later pages
+        are read by `timeline_paging.OpenDayPager` as they come into sight.
+        """
+        if not self.has_more(parent):
+            return False
+        node = self._node(parent) if parent.isValid() else None
+        return node is None or (isinstance(node, Day) and node.items is None)
+
+    def has_more(self, parent: ModelIndex) -> bool:
+        """More days to page in, or a day with items not read yet (any page).
 
         False while rows are being changed: whoever reacts to our begin/end signals
         (Qt's model tester does) must not start a nested insert.
@@ -270,7 +283,7 @@ class TimelineModel(QAbstractItemModel):
         `rowCount` as "not implemented", and a later layout crashed in a freed
         function), so this override keeps every failure inside.
         """
-        if not self.canFetchMore(parent):
+        if not self.has_more(parent):
             return
         try:
             with self._changing_rows():
