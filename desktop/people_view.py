@@ -46,7 +46,7 @@ from reverie.desktop.people_model import NameRole, PeopleColumn, PeopleModel
 from reverie.desktop.theme import tone, use_tone
 from reverie.desktop.timeline_model import PERIOD_KIND, ItemIdRole, KindRole, TimelineModel
 from reverie.desktop.timeline_nodes import Zoom
-from reverie.desktop.timeline_paging import OpenDayPager
+from reverie.desktop.timeline_paging import DayTree, OpenDayPager
 
 SEARCH_DELAY_MS = 150  # typing settles this long before the list is read again
 OPEN_PERIODS = 3  # a page opens its newest months, so memories show at once
@@ -423,7 +423,7 @@ def _people_table(model: PeopleModel, parent: QWidget) -> QTableView:
 
 
 def _memory_tree(model: TimelineModel, parent: QWidget) -> QTreeView:
-    view = QTreeView(parent)
+    view = DayTree(parent)
     view.setAccessibleName("Memories about them over time")
     view.setModel(model)
     OpenDayPager(view, model)  # a busy day's further pages, as the timeline reads them

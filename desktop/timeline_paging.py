@@ -6,12 +6,17 @@ them out at once took over 100 ms, so the model reads a day's items `ITEM_PAGE` 
 time (`TimelineModel.fetchMore` on the day) and this helper asks for the next page when
 the last row read of an open day comes into sight. A day closed again gives its items
 back, so that a refresh after a change re-reads only the days that are open.
+
+`DayTree` is the tree that shows them. Qt's tree reads a day's first page while it
+lays out the day being opened, takes those rows as a reason to lay out every loaded
+row again afterwards (31 ms at a million memories, 2,958 days loaded), and then lays
+out the day's rows itself anyway: DayTree leaves that second, whole layout out.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QPoint, Qt, QTimer
-from PySide6.QtWidgets import QTreeView
+from PySide6.QtWidgets import QAbstractItemView, QTreeView
 
 from reverie.desktop.timeline_model import TimelineModel
 
@@ -67,3 +72,23 @@ class OpenDayPager(QObject):
         if current.isValid() and current.parent() == index:
             return  # keep what the detail shows
         self._model.release_items(index)
+
+
+class DayTree(QTreeView):
+    """The timeline's tree: opening a day lays out that day's rows only.
+
+    `QTreeView` marks a row open, then lays it out, and the layout asks the model for
+    the row's first page when it has none (`canFetchMore`). Rows inserted under an
+    open row make the tree schedule a layout of all its rows, which here is redundant:
+    the layout under way counts the row's children after that read and lays them out.
+    So rows that arrive while a row opens (the tree's `ExpandingState`) under that
+    open row are left to it; any other insert is handled as Qt does.
+    """
+
+    def rowsInserted(self, parent: QModelIndex | QPersistentModelIndex,
+                     start: int, end: int) -> None:
+        """Rows came under `parent` (see the class)."""
+        if (self.state() == QAbstractItemView.State.ExpandingState and parent.isValid()
+                and self.isExpanded(parent)):
+            return
+        super().rowsInserted(parent, start, end)

@@ -47,7 +47,7 @@ from reverie.desktop.timeline_model import (
     TimelineModel,
 )
 from reverie.desktop.timeline_nodes import Zoom
-from reverie.desktop.timeline_paging import OpenDayPager
+from reverie.desktop.timeline_paging import DayTree, OpenDayPager
 
 _EXCERPT_CHARS = 600
 OPEN_MATCHING_DAYS = 5  # a filter opens this many of the newest matching days
@@ -405,7 +405,7 @@ def _hint_label() -> QLabel:
 
 def _tree(model: TimelineModel, delegate: TimelineDelegate) -> QTreeView:
     """The tree of days and their items, drawn by `delegate`."""
-    view = QTreeView()
+    view = DayTree()
     view.setAccessibleName("Timeline")
     view.setModel(model)
     delegate.setParent(view)

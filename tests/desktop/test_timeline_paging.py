@@ -16,7 +16,7 @@ from reverie.core.errors import StoreError
 from reverie.core.service import Reverie
 from reverie.desktop.jobs import BUG_APOLOGY
 from reverie.desktop.timeline_model import ItemIdRole, TimelineModel
-from reverie.desktop.timeline_paging import OpenDayPager
+from reverie.desktop.timeline_paging import DayTree, OpenDayPager
 from tests.desktop.conftest import MemoryLLM
 from tests.desktop.test_timeline_model import items_of, write_turns
 
@@ -191,3 +191,52 @@ def test_a_page_that_cannot_be_read_is_reported_and_the_tree_carries_on(
     view.expand(day)
     qtbot.waitUntil(lambda: model.rowCount(day) == TURNS)
 
+
+class CountingModel(TimelineModel):
+    """Counts the `hasChildren` calls a layout makes: one per row it lays out."""
+
+    asked = 0
+
+    def hasChildren(
+        self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()  # noqa: B008
+    ) -> bool:
+        CountingModel.asked += 1
+        return super().hasChildren(parent)
+
+
+@pytest.mark.parametrize("item_page", [100, PAGE])
+@pytest.mark.parametrize(("tree", "whole_tree"), [(QTreeView, True), (DayTree, False)])
+def test_opening_a_day_lays_out_that_day_only(
+    qtbot: QtBot, open_store: Callable[..., Reverie], tmp_path: Path, *,
+    tree: type[QTreeView], whole_tree: bool, item_page: int,
+) -> None:
+    # Qt's own tree, the control, lays out every loaded row again when an opening day
+    # gets its first rows; DayTree lays out that day's rows alone, and shows the same
+    # rows in the same places (with small pages, the pager reads the rest after).
+    facade = open_store(llm=MemoryLLM())
+    days = [f"2025-{1 + n // 28:02d}-{1 + n % 28:02d}T09:00:00" for n in range(150)]
+    turns = [(day, f"Note {n}.") for n, day in enumerate(days)]
+    turns += [(f"{days[-4][:10]}T1{n}:00:00", f"Busy note {n}.") for n in range(9)]
+    facade.import_file(write_turns(tmp_path / "many.jsonl", "Many", turns), extract=False)
+    model = CountingModel(facade, page_size=200, item_page=item_page)
+    view = tree()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setUniformRowHeights(True)
+    OpenDayPager(view, model)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: model.rowCount() == 150)
+    qtbot.wait(20)
+    day = model.index(3, 0)
+    CountingModel.asked = 0
+    view.expand(day)
+    laid_out = CountingModel.asked
+    qtbot.waitUntil(lambda: model.rowCount(day) == 10)
+    assert view.isExpanded(day)
+    below = [view.indexBelow(day)]
+    while len(below) < 11:
+        below.append(view.indexBelow(below[-1]))
+    assert below == [*(model.index(row, 0, day) for row in range(10)), model.index(4, 0)]
+    assert (laid_out >= 150) is whole_tree, laid_out
