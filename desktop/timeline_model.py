@@ -293,7 +293,8 @@ class TimelineModel(QAbstractItemModel):
             self._report_failed_read(problem)
 
     def _stop_paging(self, parent: ModelIndex) -> None:
-        """No further page is asked for below `parent` until the next reset or refresh."""
+        """No further page is read below `parent`: until the timeline is rebuilt, or
+        refreshed (days), or the day is closed and opened again (its items)."""
         if not parent.isValid():
             self._exhausted = True
             return
