@@ -5,13 +5,14 @@ The view paints only what is visible, so everything here works from the row's da
 roles (read with its day, never per paint) and from the font metrics. The highlight
 follows the timeline's text filter (`match_expression`): every query word matches a
 whole word, the last one also as a prefix (typing "caf" lights "café" and "cafeteria").
-The FTS index stems words (porter), which a small suffix rule approximates here, so
-"walked" lights "walking"; a word FTS matched by a rarer stem may stay unlit, which
-costs only emphasis, never a hit.
+The FTS index stems words (porter), and the row's words are stemmed by the same
+tokenizer (`core.store.stemming.IndexStems`), so "walked" lights "walking" and "happy"
+lights "happiness", as the index matched them.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reverie.core.store.stemming import IndexStems
 from reverie.core.store.timeline_filter import MAX_WORDS
 from reverie.desktop.theme import color, tone
 from reverie.desktop.timeline_icons import kind_icon, source_icon
@@ -43,7 +45,6 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 Span = tuple[int, int]  # [start, end) in a row's text
 
 _WORD = re.compile(r"\w+", re.UNICODE)  # as timeline_filter reads the query
-_SUFFIXES = ("ings", "ing", "edly", "ed", "ies", "es", "s", "ly")  # longest first
 MAX_CHIPS = 2  # people named on a row; more read "+n"
 CHIP_CHARS = 14  # a chip's name is elided beyond about this many characters
 GAP = 6  # pixels between the parts of a row
@@ -56,17 +57,11 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def stem(word: str) -> str:
-    """A rough porter stem of a folded word: a common suffix off, a doubled last
-    consonant undone ("running" and "runs" both give "run")."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)]
-            # "running" -> "runn" -> "run", as porter undoes a doubling after -ing/-ed
-            if suffix[0] in "ie" and word[-1] == word[-2] and word[-1] not in "aeiouslz":
-                word = word[:-1]
-            break
-    return word
+@functools.cache
+def index_stems() -> IndexStems:
+    """The stemmer the rows' highlights use (one, made on first use: rows are painted
+    on the main thread only)."""
+    return IndexStems()
 
 
 def query_words(text: str) -> tuple[str, ...]:
@@ -80,15 +75,12 @@ def highlight_spans(text: str, words: Sequence[str]) -> list[Span]:
     words equal to one (or to its stem), or starting with the last; in text order."""
     if not words:
         return []
-    stems = {stem(w) for w in words}
-    exact = set(words)
+    found = [(match, fold(match.group())) for match in _WORD.finditer(text)]
+    stem = index_stems().stems([*words, *(token for _match, token in found)])
+    wanted = {stem[w] for w in words}
     last = words[-1]
-    spans: list[Span] = []
-    for match in _WORD.finditer(text):
-        token = fold(match.group())
-        if token in exact or token.startswith(last) or stem(token) in stems:
-            spans.append((match.start(), match.end()))
-    return spans
+    return [(match.start(), match.end()) for match, token in found
+            if stem[token] in wanted or token.startswith(last)]
 
 
 def segments(text: str, spans: Sequence[Span], visible: int) -> list[tuple[str, bool]]:
