@@ -42,6 +42,20 @@ def all_ids(facade: Reverie) -> list[str]:
     return [item.id for item in facade.timeline_items(BUSY_DAY)]
 
 
+def paged_tree(qtbot: QtBot, model: TimelineModel, height: int = 600,
+               tree: type[QTreeView] = QTreeView) -> tuple[QTreeView, OpenDayPager]:
+    """`model` shown in a `tree` 400 px wide and `height` tall, with the app's pager."""
+    view = tree()
+    qtbot.addWidget(view)
+    view.setModel(model)
+    view.setUniformRowHeights(True)
+    pager = OpenDayPager(view, model)
+    view.resize(400, height)
+    view.show()
+    qtbot.waitExposed(view)
+    return view, pager
+
+
 def test_a_day_is_read_a_page_at_a_time_in_order(
     qtmodeltester: object, busy_store: Reverie
 ) -> None:
@@ -105,14 +119,7 @@ def test_the_tree_reads_the_pages_it_shows_and_a_closed_day_lets_go(
     qtbot: QtBot, busy_store: Reverie
 ) -> None:
     model = TimelineModel(busy_store, item_page=PAGE)
-    view = QTreeView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.setUniformRowHeights(True)
-    pager = OpenDayPager(view, model)
-    view.resize(400, 600)
-    view.show()
-    qtbot.waitExposed(view)
+    view, pager = paged_tree(qtbot, model)
     qtbot.waitUntil(lambda: model.rowCount() == 2)
     day = model.day_index(BUSY_DAY)
     view.expand(day)
@@ -129,15 +136,7 @@ def test_the_tree_reads_the_pages_it_shows_and_a_closed_day_lets_go(
 
 def test_a_short_tree_reads_only_what_it_shows(qtbot: QtBot, busy_store: Reverie) -> None:
     model = TimelineModel(busy_store, item_page=PAGE)
-    view = QTreeView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.setUniformRowHeights(True)
-    OpenDayPager(view, model)
-    row = view.sizeHintForRow(0) if model.rowCount() else 20
-    view.resize(400, max(row, 16) * 6)
-    view.show()
-    qtbot.waitExposed(view)
+    view, _pager = paged_tree(qtbot, model, height=6 * 20)  # about six rows
     qtbot.waitUntil(lambda: model.rowCount() == 2)
     day = model.day_index(BUSY_DAY)
     view.expand(day)
@@ -161,13 +160,7 @@ def test_a_page_that_cannot_be_read_is_reported_and_the_tree_carries_on(
     model = TimelineModel(busy_store, item_page=PAGE)
     reports: list[tuple[str, bool]] = []
     model.read_failed.connect(lambda message, bug: reports.append((message, bug)))
-    view = QTreeView()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    OpenDayPager(view, model)
-    view.resize(400, 600)
-    view.show()
-    qtbot.waitExposed(view)
+    view, _pager = paged_tree(qtbot, model)
     qtbot.waitUntil(lambda: model.rowCount() == 2)
 
     def fail(*_args: object, **_kwargs: object) -> list[object]:
@@ -219,14 +212,7 @@ def test_opening_a_day_lays_out_that_day_only(
     turns += [(f"{days[-4][:10]}T1{n}:00:00", f"Busy note {n}.") for n in range(9)]
     facade.import_file(write_turns(tmp_path / "many.jsonl", "Many", turns), extract=False)
     model = CountingModel(facade, page_size=200, item_page=item_page)
-    view = tree()
-    qtbot.addWidget(view)
-    view.setModel(model)
-    view.setUniformRowHeights(True)
-    OpenDayPager(view, model)
-    view.resize(400, 300)
-    view.show()
-    qtbot.waitExposed(view)
+    view, _pager = paged_tree(qtbot, model, height=300, tree=tree)
     qtbot.waitUntil(lambda: model.rowCount() == 150)
     qtbot.wait(20)
     day = model.index(3, 0)
